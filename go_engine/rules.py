@@ -1,0 +1,85 @@
+"""Rule sets: ko rule, suicide, scoring method and handicap compensation.
+
+Presets follow the names KataGo accepts for ``kata-set-rules``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KO_SIMPLE, KO_POSITIONAL, KO_SITUATIONAL = 0, 1, 2
+KO_NAMES = {"simple": KO_SIMPLE, "positional": KO_POSITIONAL, "situational": KO_SITUATIONAL}
+SCORING = ("area", "territory")
+HANDICAP_BONUS = ("0", "N", "N-1")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One rule set.
+
+    ``ko``: ``"simple"`` (no immediate recapture), ``"positional"`` superko (no
+    board may repeat) or ``"situational"`` superko (no board may repeat with the
+    same player to move). ``suicide``: whether a move that leaves its own chain
+    of two or more stones without liberties is legal (the chain is removed);
+    single-stone suicide is never legal, as in KataGo. ``scoring``: ``"area"``
+    or ``"territory"``. ``handicap_bonus``: points White receives in area
+    scoring per handicap stone: ``"0"``, ``"N"`` or ``"N-1"``.
+    """
+
+    name: str
+    ko: str = "simple"
+    suicide: bool = False
+    scoring: str = "area"
+    handicap_bonus: str = "0"
+
+    def __post_init__(self) -> None:
+        if self.ko not in KO_NAMES:
+            raise ValueError(f"unknown ko rule {self.ko!r}; expected one of {sorted(KO_NAMES)}")
+        if self.scoring not in SCORING:
+            raise ValueError(f"unknown scoring {self.scoring!r}; expected one of {SCORING}")
+        if self.handicap_bonus not in HANDICAP_BONUS:
+            raise ValueError(f"unknown handicap bonus {self.handicap_bonus!r}; expected one of {HANDICAP_BONUS}")
+
+    @property
+    def ko_code(self) -> int:
+        """The ko rule as the integer the kernels use."""
+        return KO_NAMES[self.ko]
+
+    def bonus(self, handicap: int) -> int:
+        """Area-scoring points White receives for ``handicap`` stones."""
+        if handicap < 2 or self.scoring != "area":
+            return 0
+        return handicap if self.handicap_bonus == "N" else handicap - 1 if self.handicap_bonus == "N-1" else 0
+
+
+PRESETS: dict[str, Rules] = {
+    "chinese": Rules("chinese", "simple", False, "area", "N"),
+    "chinese-ogs": Rules("chinese-ogs", "positional", False, "area", "N"),
+    "chinese-kgs": Rules("chinese-kgs", "positional", False, "area", "N"),
+    "japanese": Rules("japanese", "simple", False, "territory", "0"),
+    "korean": Rules("korean", "simple", False, "territory", "0"),
+    "aga": Rules("aga", "situational", False, "area", "N-1"),
+    "bga": Rules("bga", "situational", False, "area", "N-1"),
+    "french": Rules("french", "situational", False, "area", "N-1"),
+    "nz": Rules("nz", "situational", True, "area", "0"),
+    "tromp-taylor": Rules("tromp-taylor", "positional", True, "area", "0"),
+    "ing": Rules("ing", "positional", True, "area", "0"),
+}
+_ALIASES = {
+    "tromp_taylor": "tromp-taylor", "tromp taylor": "tromp-taylor", "tromptaylor": "tromp-taylor",
+    "tt": "tromp-taylor", "new zealand": "nz", "new-zealand": "nz", "new_zealand": "nz", "newzealand": "nz",
+    "goe": "ing", "cn": "chinese", "jp": "japanese", "japan": "japanese", "china": "chinese",
+}
+
+
+def get_rules(rules: str | Rules) -> Rules:
+    """The ``Rules`` for a preset name (case-insensitive) or a ``Rules`` passed through."""
+    if isinstance(rules, Rules):
+        return rules
+    if not isinstance(rules, str):
+        raise ValueError(f"rules must be a preset name or a Rules object, got {rules!r}")
+    key = rules.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in PRESETS:
+        raise ValueError(f"unknown rules {rules!r}; known presets: {', '.join(sorted(PRESETS))}")
+    return PRESETS[key]
