@@ -1,0 +1,155 @@
+"""The network's input features, computed by Numba kernels (documented in docs/features.md).
+
+A position becomes ``NUM_PLANES`` binary planes of ``size x size`` (uint8) and
+``NUM_GLOBALS`` scalars (float32), all from the view of the player to move.
+Every kernel can write its planes under one of the 8 symmetries of the square
+(``sym`` 0..7: bit 2 transposes, bit 0 flips rows, bit 1 flips columns, in that
+order), so augmentation costs nothing extra.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from . import kernels as K
+from .game import Game
+
+FEATURE_VERSION = 1
+HISTORY = 8
+NUM_PLANES = 24
+NUM_GLOBALS = 6
+PLANE_NAMES = (
+    [f"own stones t-{i}" for i in range(HISTORY)]
+    + [f"opponent stones t-{i}" for i in range(HISTORY)]
+    + ["own chain, 1 liberty", "own chain, 2 liberties", "own chain, 3+ liberties",
+       "opponent chain, 1 liberty", "opponent chain, 2 liberties", "opponent chain, 3+ liberties",
+       "ko-forbidden point", "on board"]
+)
+GLOBAL_NAMES = ("komi / 15 for the player to move", "black to move", "simple ko", "superko",
+                "multi-stone suicide legal", "territory scoring")
+
+
+@njit(cache=True, inline="always")
+def sym_rc(r, c, size, sym):
+    """Where ``(row, col)`` goes under symmetry ``sym``."""
+    if sym & 4:
+        r, c = c, r
+    if sym & 1:
+        r = size - 1 - r
+    if sym & 2:
+        c = size - 1 - c
+    return r, c
+
+
+@njit(cache=True)
+def k_features(S, meta, ring, head, count, sym, planes):
+    """Write the planes of the position in ``S``/``meta`` into ``planes`` (uint8 [NUM_PLANES, size, size]).
+
+    ``ring`` (int8 [HISTORY, L]) holds padded colour arrays of recent positions:
+    row ``head`` is the current one, ``head - 1`` (mod HISTORY) the one before...;
+    ``count`` is how many rows are valid (older ones read as an empty board)."""
+    size = meta[K.M_SIZE]
+    n = meta[K.M_STRIDE]
+    me = meta[K.M_TOMOVE]
+    opp = 3 - me
+    planes[:, :, :] = 0
+    ko = meta[K.M_KO] if meta[K.M_KOCOLOR] == me else -1
+    for r in range(size):
+        for c in range(size):
+            p = (r + 1) * n + c + 1
+            rr, cc = sym_rc(r, c, size, sym)
+            for t in range(min(count, HISTORY)):
+                col = ring[(head - t) % HISTORY, p]
+                if col == me:
+                    planes[t, rr, cc] = 1
+                elif col == opp:
+                    planes[HISTORY + t, rr, cc] = 1
+            col = S[K.COLOR, p]
+            if col == me or col == opp:
+                libs = S[K.LIBS, S[K.HEAD, p]]
+                k = 0 if libs == 1 else (1 if libs == 2 else 2)
+                planes[16 + (0 if col == me else 3) + k, rr, cc] = 1
+            if p == ko:
+                planes[22, rr, cc] = 1
+            planes[23, rr, cc] = 1
+
+
+def global_features(komi: float, to_move: int, ko_rule: int, suicide: bool, territory: bool) -> np.ndarray:
+    """The scalar inputs: komi from the mover's view, colour, and the rules."""
+    sign = 1.0 if to_move == K.WHITE else -1.0
+    return np.array([sign * komi / 15.0, float(to_move == K.BLACK), float(ko_rule == K.KO_SIMPLE),
+                     float(ko_rule != K.KO_SIMPLE), float(suicide), float(territory)], dtype=np.float32)
+
+
+def game_features(game: Game, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(planes, globals)`` of a game's current position; history comes from its undo records."""
+    L = (game.size + 2) ** 2
+    ring = np.zeros((HISTORY, L), dtype=np.int8)
+    g = game.copy()
+    count = 0
+    for t in range(HISTORY):
+        ring[(HISTORY - t) % HISTORY] = g._S[K.COLOR]
+        count += 1
+        if not g._history:
+            break
+        g._resigned = 0
+        g.undo()
+    planes = np.zeros((NUM_PLANES, game.size, game.size), dtype=np.uint8)
+    k_features(game._S, game._meta, ring, 0, count, sym, planes)
+    r = game.rules
+    glob = global_features(game.komi, int(game._meta[K.M_TOMOVE]), r.ko_code, r.suicide, r.scoring == "territory")
+    return planes, glob
+
+
+@njit(cache=True)
+def k_replay_features(size, ko_rule, suicide, setup, moves, select, syms, planes, policy, to_move):
+    """Replay one stored game and write the features of the positions before the moves in ``select``.
+
+    ``setup``/``moves`` use the shard encoding (+(point + 1) black, -(point + 1)
+    white; point ``size * size`` is a pass). ``select`` must be increasing. Row
+    ``j`` of ``planes`` gets the position before move ``select[j]`` under symmetry
+    ``syms[j]``; ``policy[j]`` the move played (symmetry applied; pass stays
+    ``size * size``) and ``to_move[j]`` its colour."""
+    n = size + 2
+    L = n * n
+    S = np.zeros((K.NROWS, L), dtype=np.int32)
+    meta = np.zeros(K.NMETA, dtype=np.int64)
+    K.k_init(S, meta, size, ko_rule, suicide)
+    for i in range(setup.shape[0]):
+        v = setup[i]
+        q = abs(v) - 1
+        K._set_color(S, meta, (q // size + 1) * n + q % size + 1, K.BLACK if v > 0 else K.WHITE)
+    K.k_rebuild(S, meta)
+    ring = np.zeros((HISTORY, L), dtype=np.int8)
+    head = 0
+    ring[0, :] = S[K.COLOR]
+    count = 1
+    capbuf = np.empty(L, dtype=np.int32)
+    j = 0
+    for i in range(moves.shape[0]):
+        if j >= select.shape[0]:
+            break
+        v = moves[i]
+        c = K.BLACK if v > 0 else K.WHITE
+        q = abs(v) - 1
+        meta[K.M_TOMOVE] = c
+        if select[j] == i:
+            k_features(S, meta, ring, head, count, syms[j], planes[j])
+            if q == size * size:
+                policy[j] = q
+            else:
+                rr, cc = sym_rc(q // size, q % size, size, syms[j])
+                policy[j] = rr * size + cc
+            to_move[j] = c
+            j += 1
+        if q == size * size:
+            meta[K.M_KO] = -1
+        else:
+            p = (q // size + 1) * n + q % size + 1
+            ncap, nsui, hd = K._place(S, meta, p, c, capbuf, 0)
+            K._set_ko(S, meta, p, c, ncap, capbuf, 0)
+        head = (head + 1) % HISTORY
+        ring[head, :] = S[K.COLOR]
+        count += 1
+    return j

@@ -1,0 +1,163 @@
+"""Batches of training positions from shards: features, symmetries, targets.
+
+Games are read shard by shard in a seeded random order, replayed by the
+feature kernel, and their positions pass through a shuffle buffer, so memory
+holds a few shards and the buffer however large the data set is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from go_engine import kernels as K
+from go_engine.features import NUM_GLOBALS, NUM_PLANES, global_features, k_replay_features
+from go_engine.rules import get_rules
+from go_engine.shards import WINNER_UNKNOWN, Shard, ShardError, read_shard
+
+
+@dataclass
+class Batch:
+    """One batch; every array's first axis is the batch.
+
+    ``policy`` is the move played (``row * size + col`` after the symmetry, ``size * size`` for a
+    pass); ``value`` the result for the player to move (1 win, -1 loss, 0 draw) where
+    ``value_mask`` is 1; ``score`` the final margin for the player to move where ``score_mask`` is 1."""
+
+    planes: np.ndarray  # uint8 [B, NUM_PLANES, size, size]
+    globals: np.ndarray  # float32 [B, NUM_GLOBALS]
+    policy: np.ndarray  # int64 [B]
+    value: np.ndarray  # float32 [B]
+    value_mask: np.ndarray  # float32 [B]
+    score: np.ndarray  # float32 [B]
+    score_mask: np.ndarray  # float32 [B]
+
+    def __len__(self) -> int:
+        return len(self.policy)
+
+
+def shard_paths(inputs: Sequence[str | Path]) -> list[Path]:
+    """Shard files named directly or found (``*.npz``, recursively) under folders, sorted."""
+    out: list[Path] = []
+    for x in inputs:
+        p = Path(x)
+        if p.is_dir():
+            out += sorted(p.rglob("*.npz"))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise ShardError(f"{p}: no such shard or folder")
+    if not out:
+        raise ShardError(f"no shards found in {', '.join(map(str, inputs))}")
+    return out
+
+
+class PositionLoader:
+    """Iterate over batches of positions from shards, endlessly or for ``epochs`` passes.
+
+    The same ``seed`` gives the same batches. ``sample_rate`` keeps each position
+    with that probability (fewer, less correlated positions per game)."""
+
+    def __init__(self, shards: Sequence[str | Path], batch_size: int = 256, seed: int = 0,
+                 symmetries: bool = True, buffer_size: int = 16384, sample_rate: float = 1.0,
+                 epochs: int | None = None, keep: dict[str, np.ndarray] | None = None) -> None:
+        self.paths = shard_paths(shards)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.symmetries = symmetries
+        self.buffer_size = max(buffer_size, batch_size)
+        self.sample_rate = sample_rate
+        self.epochs = epochs
+        self.keep = keep or {}
+        self.size = read_shard(self.paths[0]).size
+
+    def _games(self, rng: np.random.Generator) -> Iterator[tuple[Shard, int]]:
+        epoch = 0
+        while self.epochs is None or epoch < self.epochs:
+            for idx in rng.permutation(len(self.paths)):
+                shard = read_shard(self.paths[idx])
+                if shard.size != self.size:
+                    raise ShardError(f"{shard.path}: board size {shard.size}, but the first shard's is {self.size}")
+                keep = self.keep.get(Path(shard.path).name)
+                for g in rng.permutation(shard.num_games):
+                    if keep is None or keep[g]:
+                        yield shard, int(g)
+            epoch += 1
+
+    def _positions(self, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, ...]]:
+        size = self.size
+        for shard, g in self._games(rng):
+            moves = shard.game_moves(g)
+            if len(moves) == 0:
+                continue
+            if self.sample_rate >= 1.0:
+                select = np.arange(len(moves), dtype=np.int64)
+            else:
+                select = np.flatnonzero(rng.random(len(moves)) < self.sample_rate)
+                if len(select) == 0:
+                    continue
+            k = len(select)
+            syms = rng.integers(0, 8, k) if self.symmetries else np.zeros(k, np.int64)
+            planes = np.empty((k, NUM_PLANES, size, size), dtype=np.uint8)
+            policy = np.empty(k, dtype=np.int64)
+            to_move = np.empty(k, dtype=np.int64)
+            rules = get_rules(shard.rule_names[shard.rules[g]])
+            got = k_replay_features(size, rules.ko_code, rules.suicide, shard.game_setup(g), moves,
+                                    select, syms, planes, policy, to_move)
+            komi = float(shard.komi[g])
+            terr = rules.scoring == "territory"
+            globs = np.stack([global_features(komi, int(c), rules.ko_code, rules.suicide, terr)
+                              for c in (K.BLACK, K.WHITE)])
+            sign = np.where(to_move[:got] == K.BLACK, 1.0, -1.0).astype(np.float32)
+            w = int(shard.winner[g])
+            value = sign * w if w != WINNER_UNKNOWN else np.zeros(got, np.float32)
+            vmask = np.full(got, 0.0 if w == WINNER_UNKNOWN else 1.0, np.float32)
+            m = float(shard.margin[g])
+            score = sign * (m if np.isfinite(m) else 0.0)
+            smask = np.full(got, 1.0 if np.isfinite(m) else 0.0, np.float32)
+            yield (planes[:got], globs[(to_move[:got] == K.WHITE).astype(np.int64)], policy[:got],
+                   value.astype(np.float32), vmask, score.astype(np.float32), smask)
+
+    def __iter__(self) -> Iterator[Batch]:
+        rng = np.random.default_rng(self.seed)
+        size, cap, bs = self.size, self.buffer_size, self.batch_size
+        buf = [np.empty((cap, NUM_PLANES, size, size), np.uint8), np.empty((cap, NUM_GLOBALS), np.float32),
+               np.empty(cap, np.int64)] + [np.empty(cap, np.float32) for _ in range(4)]
+        source = self._positions(rng)
+        pending: list = [None, 0]  # the chunk being consumed and how far
+
+        def fill(slots: np.ndarray) -> int:
+            """Write new positions into ``slots``; return how many were filled."""
+            done = 0
+            while done < len(slots):
+                if pending[0] is None or pending[1] >= len(pending[0][2]):
+                    chunk = next(source, None)
+                    if chunk is None:
+                        return done
+                    pending[0], pending[1] = chunk, 0
+                chunk, off = pending
+                m = min(len(slots) - done, len(chunk[2]) - off)
+                for b, a in zip(buf, chunk):
+                    b[slots[done:done + m]] = a[off:off + m]
+                pending[1] = off + m
+                done += m
+            return done
+
+        n = fill(np.arange(cap))
+        while n > 0:
+            take = min(bs, n)
+            holes = np.sort(rng.choice(n, size=take, replace=False))
+            yield Batch(*(b[holes] for b in buf))
+            k = fill(holes)
+            left = holes[k:]
+            if len(left):
+                new_n = n - len(left)
+                gone = set(left.tolist())
+                tail = [t for t in range(new_n, n) if t not in gone]
+                targets = left[left < new_n]
+                for b in buf:
+                    b[targets] = b[tail]
+                n = new_n

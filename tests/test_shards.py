@@ -1,0 +1,107 @@
+"""Shard files: round trip, atomic writes, refusal of corrupt, foreign and other-version files; the loader."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from go_engine.shards import GameRecord, ShardError, read_shard, write_shard
+from policy.loader import PositionLoader
+
+
+def _records(n=6, size=9, seed=0):
+    rng = np.random.default_rng(seed)
+    from go_engine import Game
+    from go_engine.coords import parse_vertex
+    from go_engine.players import random_move
+    out = []
+    for i in range(n):
+        g = Game(size)
+        while not g.is_over and len(g.moves) < 60:
+            g.play(random_move(g, rng))
+        mv = []
+        for c, v in g.moves:
+            q = parse_vertex(v, size) if v != "pass" else None
+            p = size * size if q is None else (q // (size + 2) - 1) * size + q % (size + 2) - 1
+            mv.append((1 if c == "B" else 2, p))
+        out.append(GameRecord(size, 7.0, "chinese", mv, winner=(1, -1, -2)[i % 3],
+                              margin=(3.5, float("nan"), float("nan"))[i % 3], key=i))
+    return out
+
+
+def test_round_trip(tmp_path):
+    recs = _records()
+    write_shard(tmp_path / "a.npz", recs)
+    s = read_shard(tmp_path / "a.npz")
+    assert s.num_games == len(recs) and s.size == 9
+    for i, r in enumerate(recs):
+        mv = s.game_moves(i)
+        assert [(1 if v > 0 else 2, abs(int(v)) - 1) for v in mv] == r.moves
+    assert list(s.winner) == [r.winner for r in recs]
+    assert not list(tmp_path.glob(".*tmp"))  # no temp file left behind
+
+
+def test_refuses_truncated_foreign_and_future_files(tmp_path):
+    write_shard(tmp_path / "a.npz", _records())
+    data = (tmp_path / "a.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ShardError, match="cut.npz"):
+        read_shard(tmp_path / "cut.npz")
+    (tmp_path / "junk.npz").write_bytes(b"\x00garbage" * 100)
+    with pytest.raises(ShardError, match="junk.npz"):
+        read_shard(tmp_path / "junk.npz")
+    np.savez(tmp_path / "foreign.npz", x=np.arange(3))
+    with pytest.raises(ShardError, match="not a tengen-shard"):
+        read_shard(tmp_path / "foreign.npz")
+    # same file with a newer version number in its header
+    with np.load(tmp_path / "a.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(bytes(arrays["header"]).decode())
+    header["version"] = 99
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    np.savez(tmp_path / "v99.npz", **arrays)
+    with pytest.raises(ShardError, match="version 99"):
+        read_shard(tmp_path / "v99.npz")
+    arrays["header"] = np.frombuffer(json.dumps(dict(header, version=1)).encode(), np.uint8)
+    arrays["moves"] = arrays["moves"].copy()
+    arrays["moves"][0] = 30000
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ShardError, match="outside the board"):
+        read_shard(tmp_path / "bad.npz")
+    assert zipfile.is_zipfile(tmp_path / "a.npz")
+
+
+def test_loader_targets_and_reproducibility(tmp_path):
+    recs = _records(n=9)
+    write_shard(tmp_path / "a.npz", recs[:5])
+    write_shard(tmp_path / "b.npz", recs[5:])
+    total = sum(len(r.moves) for r in recs)
+    batches = list(PositionLoader([tmp_path], batch_size=32, seed=3, epochs=1, buffer_size=100))
+    assert sum(len(b) for b in batches) == total  # one epoch: every position exactly once
+    again = list(PositionLoader([tmp_path], batch_size=32, seed=3, epochs=1, buffer_size=100))
+    assert all(np.array_equal(a.planes, b.planes) and np.array_equal(a.policy, b.policy)
+               for a, b in zip(batches, again))
+    other = next(iter(PositionLoader([tmp_path], batch_size=32, seed=4, epochs=1, buffer_size=100)))
+    assert not np.array_equal(other.policy, batches[0].policy)
+    for b in batches:
+        black = b.globals[:, 1] == 1
+        # values follow the winner from the mover's view, masked where unknown
+        known = b.value_mask == 1
+        assert set(np.unique(b.value[known])) <= {-1.0, 1.0}
+        assert np.all(b.value[~known] == 0)
+        assert np.all((b.planes[:, 23] == 1))
+        assert np.all(b.policy <= 81)
+        assert np.all(b.globals[black, 0] == pytest.approx(-7.0 / 15))
+
+
+def test_value_is_from_the_movers_view(tmp_path):
+    recs = _records(n=4)
+    for r in recs:
+        r.winner, r.margin = 1, 4.5  # Black won by 4.5
+    write_shard(tmp_path / "w.npz", recs)
+    for b in PositionLoader([tmp_path], batch_size=64, seed=0, epochs=1, buffer_size=64):
+        black = b.globals[:, 1] == 1
+        assert np.all(b.value[black] == 1) and np.all(b.value[~black] == -1)
+        assert np.all(b.score[black] == 4.5) and np.all(b.score[~black] == -4.5)
+        assert np.all(b.value_mask == 1) and np.all(b.score_mask == 1)
