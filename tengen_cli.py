@@ -39,6 +39,43 @@ def cmd_play(args: argparse.Namespace) -> int:
                          opponent=args.opponent, playouts=args.playouts, seed=args.seed)
 
 
+def cmd_data_build(args: argparse.Namespace) -> int:
+    """SGF records in, training shards out."""
+    from policy.databuild import BuildOptions, build
+
+    opts = BuildOptions(size=None if args.size == 0 else args.size, min_rank=args.min_rank,
+                        no_handicap=args.no_handicap, min_moves=args.min_moves,
+                        result_known=args.result_known, val_fraction=args.val_fraction)
+    summary = build(args.inputs, args.out, opts, workers=args.workers, progress=not args.quiet)
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Supervised training from shards."""
+    from policy.model import NetConfig
+    from policy.train import TrainConfig, Trainer
+
+    cfg = TrainConfig(train=args.train, val=args.val or [], out=args.out, steps=args.steps,
+                      batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+                      weight_decay=args.weight_decay, warmup_steps=args.warmup, seed=args.seed,
+                      eval_every=args.eval_every, eval_positions=args.eval_positions,
+                      checkpoint_minutes=args.checkpoint_minutes, device=args.device, compile=args.compile,
+                      value_weight=args.value_weight, score_weight=args.score_weight,
+                      net=NetConfig(blocks=args.blocks, channels=args.channels))
+    path = Trainer(cfg, resume=args.resume).run()
+    print(f"model written to {path}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Validation metrics of a model on shards."""
+    from policy.train import eval_model
+
+    print(json.dumps(eval_model(args.model, args.data, args.device, args.limit), indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tengen", description="Tengen, a Go program that learns.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -61,6 +98,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--playouts", type=int, default=32, help="playouts per candidate move (mc)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_play)
+
+    data = sub.add_parser("data", help="training data").add_subparsers(dest="data_command", required=True,
+                                                                       metavar="ACTION")
+    p = data.add_parser("build", help="turn SGF files, folders and archives into training shards")
+    p.add_argument("inputs", nargs="+", help="SGF files, folders (recursive), .zip/.tar.gz archives")
+    p.add_argument("--out", required=True, help="output folder (a rerun with the same arguments resumes)")
+    p.add_argument("--size", type=int, default=19, help="board size to keep; 0 keeps every size")
+    p.add_argument("--min-rank", default=None, help="keep games whose players are both at least this rank, e.g. 5d")
+    p.add_argument("--no-handicap", action="store_true", help="drop handicap games")
+    p.add_argument("--min-moves", type=int, default=0, help="drop games with fewer moves")
+    p.add_argument("--result-known", action="store_true", help="drop games without a known winner")
+    p.add_argument("--val-fraction", type=float, default=0.02, help="share of games held out for validation")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_data_build)
+
+    p = sub.add_parser("train", help="train the network on shards")
+    p.add_argument("train", nargs="+", help="training shards or folders")
+    p.add_argument("--val", nargs="*", help="validation shards or folders")
+    p.add_argument("--out", required=True, help="run folder: checkpoint, metrics.jsonl, model.pt")
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--value-weight", type=float, default=1.0)
+    p.add_argument("--score-weight", type=float, default=0.02)
+    p.add_argument("--blocks", type=int, default=6)
+    p.add_argument("--channels", type=int, default=64)
+    p.add_argument("--eval-every", type=int, default=1000)
+    p.add_argument("--eval-positions", type=int, default=20000)
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    p.add_argument("--compile", action="store_true", help="torch.compile on CUDA")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="move-prediction and value metrics of a model")
+    p.add_argument("model")
+    p.add_argument("data", nargs="+", help="shards or folders")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--limit", type=int, default=10 ** 9, help="at most this many positions")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -175,10 +175,18 @@ class Game:
     def _reserve(self) -> None:
         m = self._meta
         if m[K.M_NUNDO] + 2 >= self._undo.shape[0] or m[K.M_NCAP] + self._L >= self._capbuf.shape[0]:
-            cap = 2 * self._undo.shape[0]
-            self._undo = np.concatenate([self._undo, np.zeros_like(self._undo)])
+            self.reserve(self._undo.shape[0])
+
+    def reserve(self, moves: int) -> None:
+        """Make room for ``moves`` more moves, so that kernels may play them without checks."""
+        m = self._meta
+        cap = int(m[K.M_NUNDO]) + moves + 2
+        if cap > self._undo.shape[0]:
+            self._undo = np.concatenate([self._undo, np.zeros((cap - self._undo.shape[0], K.UW), np.int32)])
             self._hist = np.concatenate([self._hist, np.zeros((cap + 1 - self._hist.shape[0], 2), np.uint64)])
-            self._capbuf = np.concatenate([self._capbuf, np.zeros(cap + 2 * self._L, np.int32)])
+        need = int(m[K.M_NCAP]) + moves + 2 * self._L
+        if need > self._capbuf.shape[0]:
+            self._capbuf = np.concatenate([self._capbuf, np.zeros(need - self._capbuf.shape[0], np.int32)])
 
     def play(self, move: str, color: str | None = None) -> None:
         """Play ``move`` (a GTP vertex or ``"pass"``) for ``color`` (default: the player to move)."""

@@ -7,6 +7,7 @@ holds a few shards and the buffer however large the data set is.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -63,7 +64,7 @@ class PositionLoader:
 
     def __init__(self, shards: Sequence[str | Path], batch_size: int = 256, seed: int = 0,
                  symmetries: bool = True, buffer_size: int = 16384, sample_rate: float = 1.0,
-                 epochs: int | None = None, keep: dict[str, np.ndarray] | None = None) -> None:
+                 epochs: int | None = None) -> None:
         self.paths = shard_paths(shards)
         self.batch_size = batch_size
         self.seed = seed
@@ -71,8 +72,19 @@ class PositionLoader:
         self.buffer_size = max(buffer_size, batch_size)
         self.sample_rate = sample_rate
         self.epochs = epochs
-        self.keep = keep or {}
+        self._dropped: dict[Path, dict[str, list[int]]] = {}
         self.size = read_shard(self.paths[0]).size
+
+    def dropped(self, path: Path) -> list[int]:
+        """Games of a shard that ``tengen data build`` found again elsewhere (``dropped.json`` beside it)."""
+        folder = path.parent
+        if folder not in self._dropped:
+            f = folder / "dropped.json"
+            try:
+                self._dropped[folder] = json.loads(f.read_text()) if f.exists() else {}
+            except (OSError, ValueError) as e:
+                raise ShardError(f"{f}: unreadable ({e})") from None
+        return self._dropped[folder].get(path.name, [])
 
     def _games(self, rng: np.random.Generator) -> Iterator[tuple[Shard, int]]:
         epoch = 0
@@ -81,9 +93,9 @@ class PositionLoader:
                 shard = read_shard(self.paths[idx])
                 if shard.size != self.size:
                     raise ShardError(f"{shard.path}: board size {shard.size}, but the first shard's is {self.size}")
-                keep = self.keep.get(Path(shard.path).name)
+                drop = set(self.dropped(Path(shard.path)))
                 for g in rng.permutation(shard.num_games):
-                    if keep is None or keep[g]:
+                    if int(g) not in drop:
                         yield shard, int(g)
             epoch += 1
 

@@ -1,0 +1,366 @@
+"""``tengen data build``: SGF records in, training shards out.
+
+Inputs (files, folders, ``.zip``/``.tar.gz`` archives) are listed and cut into
+chunks of about ``CHUNK_BYTES`` of SGF. Worker processes turn each chunk into
+one train and one validation shard, written atomically, then a small JSON
+record of the chunk; a chunk with a record is done, so a killed build resumes
+where it stopped. A final pass drops games seen earlier in another chunk (the
+same moves) and writes ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import re
+import tarfile
+import time
+import zipfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+from numba import njit
+
+from go_engine import kernels as K
+from go_engine.coords import PASS, vertex_table
+from go_engine.game import Game
+from go_engine.sgf import SgfError, SgfGame, iter_sgf
+from go_engine.shards import GameRecord, WINNER_UNKNOWN, atomic_write_bytes, write_shard
+
+CHUNK_BYTES = 2 << 20
+SGF_SUFFIXES = (".sgf", ".sgfs")
+TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
+_RANK = re.compile(r"^\s*(\d+)\s*([kdpKDP])")
+
+
+@dataclass
+class BuildOptions:
+    """What ``tengen data build`` keeps; every field is part of the build's identity."""
+
+    size: int | None = 19  # None: every size (each shard holds one size)
+    min_rank: str | None = None  # e.g. "5d": both players at least this strong
+    no_handicap: bool = False
+    min_moves: int = 0
+    result_known: bool = False
+    val_fraction: float = 0.02
+
+
+def rank_value(rank: str | None) -> float | None:
+    """Kyu/dan/pro ranks on one scale: 1k = 0, 1d = 1, 9d = 9, professionals above 9d."""
+    if not rank:
+        return None
+    m = _RANK.match(rank)
+    if not m:
+        return None
+    n, kind = int(m.group(1)), m.group(2).lower()
+    return 1 - n if kind == "k" else (n if kind == "d" else 9 + n)
+
+
+# --------------------------------------------------------------------------- listing inputs
+def list_units(inputs: Sequence[str]) -> list[tuple[str, str, int, int]]:
+    """Every SGF source as ``(kind, path, member index, bytes)``; kind is file, tar or zip."""
+    units: list[tuple[str, str, int, int]] = []
+    for x in inputs:
+        p = Path(x)
+        if p.is_dir():
+            files = sorted(str(f) for f in p.rglob("*") if f.is_file())
+        elif p.exists():
+            files = [str(p)]
+        else:
+            raise FileNotFoundError(f"input {x}: no such file or folder")
+        for f in files:
+            low = f.lower()
+            if low.endswith(TAR_SUFFIXES):
+                try:
+                    with tarfile.open(f, "r|*") as tf:
+                        i = 0
+                        for m in tf:
+                            if m.isfile():
+                                if m.name.lower().endswith(SGF_SUFFIXES):
+                                    units.append(("tar", f, i, m.size))
+                                i += 1
+                except (tarfile.TarError, OSError, EOFError) as e:
+                    units.append(("bad", f"{f}: cannot read archive: {e}", 0, 0))
+            elif low.endswith(".zip"):
+                try:
+                    with zipfile.ZipFile(f) as zf:
+                        for i, info in enumerate(zf.infolist()):
+                            if not info.is_dir() and info.filename.lower().endswith(SGF_SUFFIXES):
+                                units.append(("zip", f, i, info.file_size))
+                except (zipfile.BadZipFile, OSError) as e:
+                    units.append(("bad", f"{f}: cannot read archive: {e}", 0, 0))
+            elif low.endswith(SGF_SUFFIXES) or p.is_file():
+                units.append(("file", f, 0, os.path.getsize(f)))
+    return units
+
+
+def make_chunks(units: list[tuple[str, str, int, int]]) -> list[list[tuple[str, str, int, int]]]:
+    chunks, cur, size = [], [], 0
+    for u in units:
+        cur.append(u)
+        size += u[3]
+        if size >= CHUNK_BYTES:
+            chunks.append(cur)
+            cur, size = [], 0
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def read_units(units: list[tuple[str, str, int, int]]) -> Iterator[tuple[str, bytes | None, str | None]]:
+    """``(source, data, error)`` for each unit of a chunk, opening each archive once."""
+    i = 0
+    while i < len(units):
+        kind, path = units[i][0], units[i][1]
+        j = i
+        while j < len(units) and units[j][0] == kind and units[j][1] == path:
+            j += 1
+        group = units[i:j]
+        i = j
+        if kind == "bad":
+            yield path, None, "cannot read archive"
+        elif kind == "file":
+            try:
+                yield path, Path(path).read_bytes(), None
+            except OSError as e:
+                yield path, None, f"cannot read: {e}"
+        elif kind == "zip":
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    infos = zf.infolist()
+                    for u in group:
+                        info = infos[u[2]]
+                        yield f"{path}:{info.filename}", zf.read(info), None
+            except (zipfile.BadZipFile, OSError, EOFError) as e:
+                yield path, None, f"cannot read archive: {e}"
+        else:
+            wanted = {u[2] for u in group}
+            try:
+                with tarfile.open(path, "r|*") as tf:
+                    k = 0
+                    for m in tf:
+                        if not m.isfile():
+                            continue
+                        if k in wanted:
+                            f = tf.extractfile(m)
+                            yield f"{path}:{m.name}", f.read() if f else b"", None
+                            wanted.discard(k)
+                            if not wanted:
+                                break
+                        k += 1
+            except (tarfile.TarError, OSError, EOFError) as e:
+                yield path, None, f"cannot read archive: {e}"
+
+
+# --------------------------------------------------------------------------- one game
+@njit(cache=True)
+def k_check_moves(S, meta, hist, undo, capbuf, points, colors):
+    """Play ``points``/``colors`` with full legality; the index of the first illegal move and its code."""
+    for i in range(points.shape[0]):
+        code = K.k_play(S, meta, hist, undo, capbuf, points[i], colors[i])
+        if code > K.OK_SUICIDE:
+            return i, code
+    return -1, 0
+
+
+_REASON_WORDS = {K.OCCUPIED: "occupied point", K.KO: "ko retaken", K.SUICIDE: "suicide", K.SUPERKO: "superko"}
+
+
+def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | None]:
+    """The shard record of a parsed game, or ``(None, reason)`` when a filter or the rules reject it."""
+    size = g.size
+    if opts.size is not None and size != opts.size:
+        return None, "board size"
+    if opts.no_handicap and (g.handicap >= 2 or (g.setup.black and not g.setup.white)):
+        return None, "handicap"
+    if opts.min_rank is not None:
+        need = rank_value(opts.min_rank)
+        rb, rw = rank_value(g.black_rank), rank_value(g.white_rank)
+        if rb is None or rw is None:
+            return None, "rank unknown"
+        if rb < need or rw < need:
+            return None, "rank below minimum"
+    if len(g.moves) < max(1, opts.min_moves):
+        return None, "too short"
+    res = g.result
+    winner = WINNER_UNKNOWN
+    margin = float("nan")
+    if res is not None:
+        if res.reason == "draw":
+            winner, margin = 0, 0.0
+        elif res.winner in ("B", "W"):
+            winner = 1 if res.winner == "B" else -1
+            if res.reason == "score" and res.margin is not None:
+                margin = winner * float(res.margin)
+    if opts.result_known and winner == WINNER_UNKNOWN:
+        return None, "result unknown"
+    if g.later_setups:
+        return None, "setup during play"
+    table = vertex_table(size)
+    n = size + 2
+    try:
+        game = Game(size, g.komi, g.rules)
+        s = g.setup
+        if s:
+            game.setup(black=s.black, white=s.white, empty=s.empty, to_play=g.to_play)
+    except ValueError:
+        return None, "illegal setup"
+    b0 = game.board  # the position before the first move: whatever the setup left
+    rr, cc = np.nonzero(b0)
+    setup = [(1 if b0[r, c] == 1 else 2, int(r * size + c)) for r, c in zip(rr, cc)]
+    points = np.array([table[v] for _, v in g.moves], dtype=np.int64)
+    colors = np.array([1 if c == "B" else 2 for c, _ in g.moves], dtype=np.int64)
+    game.reserve(len(points))
+    bad, code = k_check_moves(game._S, game._meta, game._hist, game._undo, game._capbuf, points, colors)
+    if bad >= 0:
+        return None, f"illegal move ({_REASON_WORDS.get(int(code), 'illegal')})"
+    flat = np.where(points == PASS, size * size, (points // n - 1) * size + points % n - 1)
+    moves = list(zip(colors.tolist(), flat.tolist()))
+    key_src = np.array([size] + [c * 1000 + p for c, p in setup] + [-1] + [c * 1000 + p for c, p in moves], np.int32)
+    key = int.from_bytes(hashlib.blake2b(key_src.tobytes(), digest_size=8).digest(), "little")
+    rec = GameRecord(size=size, komi=float(g.komi), rules=g.rules, moves=moves, setup=setup, winner=winner,
+                     margin=margin, handicap=int(g.handicap), key=key)
+    return rec, None
+
+
+def is_validation(key: int, fraction: float) -> bool:
+    """The split by game: the same moves always land on the same side."""
+    return (key % 1_000_003) < fraction * 1_000_003
+
+
+# --------------------------------------------------------------------------- one chunk
+def build_chunk(args: tuple[int, list, str, dict]) -> dict:
+    index, units, out, opts_d = args
+    opts = BuildOptions(**opts_d)
+    out_dir = Path(out)
+    stats: Counter = Counter()
+    rejected: Counter = Counter()
+    by_split: dict[str, dict[int, list[GameRecord]]] = {"train": {}, "val": {}}
+    seen: set[int] = set()
+    for source, data, err in read_units(units):
+        if err is not None:
+            rejected["unreadable file"] += 1
+            continue
+        stats["files"] += 1
+        for item in iter_sgf(data, source):
+            stats["games_read"] += 1
+            if isinstance(item, SgfError):
+                rejected["unreadable game"] += 1
+                continue
+            rec, why = to_record(item, opts)
+            if rec is None:
+                rejected[why] += 1
+                continue
+            if rec.key in seen:
+                rejected["duplicate"] += 1
+                continue
+            seen.add(rec.key)
+            split = "val" if is_validation(rec.key, opts.val_fraction) else "train"
+            by_split[split].setdefault(rec.size, []).append(rec)
+    shards = []
+    for split, groups in by_split.items():
+        for size, recs in sorted(groups.items()):
+            name = f"{split}/{size}x{size}/part-{index:05d}.npz"
+            write_shard(out_dir / name, recs)
+            shards.append({"path": name, "split": split, "size": size, "games": len(recs),
+                           "positions": sum(len(r.moves) for r in recs),
+                           "keys": [format(r.key, "016x") for r in recs]})
+    record = {"chunk": index, "files": stats["files"], "games_read": stats["games_read"],
+              "rejected": dict(rejected), "shards": shards}
+    atomic_write_bytes(out_dir / "chunks" / f"{index:05d}.json", json.dumps(record).encode())
+    return record
+
+
+# --------------------------------------------------------------------------- the whole build
+def build(inputs: Sequence[str], out: str, opts: BuildOptions, workers: int | None = None,
+          progress: bool = True) -> dict:
+    """Build (or resume) the data set in ``out``; returns the summary written to ``summary.json``."""
+    from tqdm import tqdm
+
+    t0 = time.time()
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    identity = {"inputs": [str(Path(x).resolve()) for x in inputs], "options": asdict(opts), "chunk_bytes": CHUNK_BYTES}
+    ident_path = out_dir / "build.json"
+    if ident_path.exists():
+        old = json.loads(ident_path.read_text())
+        if old != identity:
+            raise ValueError(f"{out} holds a build with other inputs or options ({old}); use another --out")
+    else:
+        atomic_write_bytes(ident_path, json.dumps(identity, indent=1).encode())
+    chunks = make_chunks(list_units(inputs))
+    todo = [i for i in range(len(chunks)) if not (out_dir / "chunks" / f"{i:05d}.json").exists()]
+    jobs = [(i, chunks[i], str(out_dir), asdict(opts)) for i in todo]
+    workers = workers or os.cpu_count() or 1
+    bar = tqdm(total=len(chunks), initial=len(chunks) - len(todo), unit="chunk", disable=not progress)
+    games = 0
+    if workers > 1 and len(jobs) > 1:
+        with mp.get_context("fork").Pool(workers) as pool:
+            for rec in pool.imap_unordered(build_chunk, jobs):
+                games += rec["games_read"]
+                bar.update(1)
+                bar.set_postfix(games=games)
+    else:
+        for job in jobs:
+            games += build_chunk(job)["games_read"]
+            bar.update(1)
+            bar.set_postfix(games=games)
+    bar.close()
+    return finalize(out_dir, len(chunks), time.time() - t0, len(todo))
+
+
+def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
+    """Drop games repeated across chunks, write ``dropped.json`` per split and ``summary.json``."""
+    seen: set[str] = set()
+    dropped: dict[str, dict[str, list[int]]] = {}
+    rejected: Counter = Counter()
+    files = games_read = 0
+    used = {"train": 0, "val": 0}
+    positions = {"train": 0, "val": 0}
+    for i in range(nchunks):
+        rec = json.loads((out_dir / "chunks" / f"{i:05d}.json").read_text())
+        files += rec["files"]
+        games_read += rec["games_read"]
+        rejected.update(rec["rejected"])
+        for sh in rec["shards"]:
+            drop = []
+            for j, k in enumerate(sh["keys"]):
+                if k in seen:
+                    drop.append(j)
+                else:
+                    seen.add(k)
+            if drop:
+                dropped.setdefault(str(Path(sh["path"]).parent), {})[Path(sh["path"]).name] = drop
+                rejected["duplicate"] += len(drop)
+            used[sh["split"]] += sh["games"] - len(drop)
+            if drop:
+                from go_engine.shards import read_shard
+                s = read_shard(out_dir / sh["path"])
+                lens = np.diff(s.game_offset)
+                positions[sh["split"]] += int(sh["positions"] - lens[drop].sum())
+            else:
+                positions[sh["split"]] += sh["positions"]
+    for split_dir in {str(Path(p)) for p in _split_dirs(out_dir)}:
+        rel = str(Path(split_dir).relative_to(out_dir))
+        atomic_write_bytes(Path(split_dir) / "dropped.json", json.dumps(dropped.get(rel, {})).encode())
+    size_bytes = sum(f.stat().st_size for f in out_dir.rglob("*.npz"))
+    summary = {
+        "files_read": files, "games_read": games_read, "games_used": used["train"] + used["val"],
+        "train_games": used["train"], "val_games": used["val"],
+        "positions_written": positions["train"] + positions["val"],
+        "train_positions": positions["train"], "val_positions": positions["val"],
+        "rejected": dict(sorted(rejected.items())), "chunks": nchunks, "chunks_built_now": built,
+        "seconds": round(seconds, 1), "games_per_s": round(games_read / seconds, 1) if built == nchunks and seconds else None,
+        "bytes": size_bytes,
+    }
+    atomic_write_bytes(out_dir / "summary.json", json.dumps(summary, indent=1).encode())
+    return summary
+
+
+def _split_dirs(out_dir: Path) -> list[Path]:
+    return [p for split in ("train", "val") for p in (out_dir / split).glob("*x*") if p.is_dir()]

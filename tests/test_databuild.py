@@ -1,0 +1,119 @@
+"""``tengen data build``: filters, split, de-duplication, resuming, bad input, and the CLI."""
+
+import io
+import json
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from go_engine.shards import read_shard
+from policy.databuild import BuildOptions, build, is_validation, rank_value
+from policy.loader import PositionLoader
+
+GAME = "(;GM[1]FF[4]SZ[{size}]KM[{komi}]PB[b]PW[w]BR[{br}]WR[{wr}]RE[{re}]{extra};B[{m1}];W[dd];B[pq];W[qd];B[dq]{tail})"
+
+
+def game(size=19, komi="6.5", br="5d", wr="6d", re="B+R", extra="", m1="pd", tail=""):
+    return GAME.format(size=size, komi=komi, br=br, wr=wr, re=re, extra=extra, m1=m1, tail=tail)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    src = tmp_path / "src"
+    (src / "deep" / "er").mkdir(parents=True)
+    (src / "a.sgf").write_text(game())
+    (src / "deep" / "er" / "b.sgf").write_text(game(m1="qq", re="W+3.5"))
+    (src / "coll.sgf").write_text(game(m1="cc", br="2k") + "\n" + game(m1="ee", re="?") + "\n"
+                                  + "(;GM[1]FF[4]SZ[9]KM[7]RE[B+R];B[ee];W[cc];B[gg])")
+    (src / "hand.sgf").write_text(game(extra="HA[2]AB[dc][pp]PL[W]", m1="qp", tail=""))
+    (src / "illegal.sgf").write_text(game(m1="dd"))  # W[dd] then plays on an occupied point
+    (src / "garbage.sgf").write_bytes(b"\x00\x01\x02 not an sgf \xff\xfe")
+    (src / "trunc.sgf").write_text(game(m1="jj")[:40])
+    (src / "notes.txt").write_text("not a game record")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, text in [("x/1.sgf", game(m1="kk")), ("x/2.sgf", game())]:  # 2.sgf duplicates a.sgf
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    (tmp_path / "games.tar.gz").write_bytes(buf.getvalue())
+    with zipfile.ZipFile(tmp_path / "games.zip", "w") as zf:
+        zf.writestr("z/3.sgf", game(m1="ll"))
+    return tmp_path
+
+
+def test_build_counts_filters_and_shards(corpus):
+    out = corpus / "out"
+    s = build([str(corpus / "src"), str(corpus / "games.tar.gz"), str(corpus / "games.zip")], str(out),
+              BuildOptions(val_fraction=0.0), workers=1, progress=False)
+    # a, b, cc(2k), ee(?), hand, kk, ll are 19x19 and legal; the tar's 2.sgf repeats a.sgf
+    assert s["games_used"] == 7
+    assert s["rejected"]["duplicate"] == 1
+    assert s["rejected"]["board size"] == 1
+    assert any(k.startswith("illegal move") for k in s["rejected"])
+    assert s["rejected"]["unreadable game"] == 1  # garbage.sgf; trunc.sgf reads as a game without moves
+    assert s["rejected"]["too short"] == 1
+    assert s["positions_written"] == 7 * 5
+    assert json.loads((out / "summary.json").read_text()) == s
+    shards = list((out / "train" / "19x19").glob("*.npz"))
+    assert shards and all(read_shard(p).size == 19 for p in shards)
+    total = sum(len(b) for b in PositionLoader([out / "train"], batch_size=8, epochs=1, buffer_size=16))
+    assert total == 7 * 5  # the duplicate is skipped by the loader too
+    # the handicap game kept its two stones as setup
+    setups = [len(read_shard(p).game_setup(i)) for p in shards for i in range(read_shard(p).num_games)]
+    assert sorted(setups)[-1] == 2
+
+
+def test_filters(corpus):
+    out = corpus / "f"
+    s = build([str(corpus / "src")], str(out), BuildOptions(min_rank="3d", no_handicap=True, result_known=True,
+                                                             min_moves=5), workers=1, progress=False)
+    r = s["rejected"]
+    assert r["rank below minimum"] == 1 and r["handicap"] == 1 and r["result unknown"] == 1
+    assert s["games_used"] == 2  # a.sgf and b.sgf
+    s2 = build([str(corpus / "src")], str(corpus / "g"), BuildOptions(min_moves=6), workers=1, progress=False)
+    assert s2["games_used"] == 0 and s2["rejected"]["too short"] >= 5
+
+
+def test_split_is_by_game_and_deterministic():
+    keys = np.random.default_rng(0).integers(0, 2**63, 20000, dtype=np.uint64)
+    share = np.mean([is_validation(int(k), 0.1) for k in keys])
+    assert 0.09 < share < 0.11
+    assert all(is_validation(int(k), 0.1) == is_validation(int(k), 0.1) for k in keys[:100])
+
+
+def test_rerun_resumes_and_other_options_are_refused(corpus):
+    out = corpus / "r"
+    inputs = [str(corpus / "src"), str(corpus / "games.tar.gz")]
+    first = build(inputs, str(out), BuildOptions(), workers=1, progress=False)
+    # as if killed while the only chunk was being written: its record is gone, a temp file is left
+    (out / "chunks" / "00000.json").unlink()
+    (out / "train" / "19x19" / ".part-00000.npz.123.tmp").write_bytes(b"half")
+    again = build(inputs, str(out), BuildOptions(), workers=1, progress=False)
+    assert again["games_used"] == first["games_used"] and again["chunks_built_now"] == 1
+    done = build(inputs, str(out), BuildOptions(), workers=1, progress=False)
+    assert done["chunks_built_now"] == 0 and done["games_used"] == first["games_used"]
+    with pytest.raises(ValueError, match="other inputs or options"):
+        build(inputs, str(out), BuildOptions(min_moves=3), workers=1, progress=False)
+
+
+def test_rank_scale():
+    assert rank_value("1k") == 0 and rank_value("1d") == 1 and rank_value("9d") == 9
+    assert rank_value("2p") > rank_value("9d") > rank_value("5k")
+    assert rank_value("6d*") == 6 and rank_value("") is None and rank_value("?") is None
+
+
+def test_cli_builds_from_real_records(tmp_path):
+    from tengen_cli import main
+
+    src = Path(__file__).resolve().parents[2] / "shared" / "data" / "tom-9d" / "tom-2005-01.sgf"
+    if not src.exists():
+        pytest.skip("shared game records not present")
+    assert main(["data", "build", str(src), "--out", str(tmp_path / "d"), "--quiet", "--workers", "2"]) == 0
+    s = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert s["games_read"] > 100 and s["games_used"] > 0.9 * s["games_read"]
+    assert s["positions_written"] > 100 * s["games_used"]
