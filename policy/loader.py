@@ -35,6 +35,8 @@ class Batch:
     value_mask: np.ndarray  # float32 [B]
     score: np.ndarray  # float32 [B]
     score_mask: np.ndarray  # float32 [B]
+    ownership: np.ndarray  # float32 [B, size, size]: final owner for the player to move (+1 own, -1 opponent)
+    ownership_mask: np.ndarray  # float32 [B]: 1 where the final position is known
 
     def __len__(self) -> int:
         return len(self.policy)
@@ -131,13 +133,15 @@ class PositionLoader:
             score = sign * (m if np.isfinite(m) else 0.0)
             smask = np.full(got, 1.0 if np.isfinite(m) else 0.0, np.float32)
             yield (planes[:got], globs[(to_move[:got] == K.WHITE).astype(np.int64)], policy[:got],
-                   value.astype(np.float32), vmask, score.astype(np.float32), smask)
+                   value.astype(np.float32), vmask, score.astype(np.float32), smask,
+                   np.zeros((got, size, size), np.float32), np.zeros(got, np.float32))
 
     def __iter__(self) -> Iterator[Batch]:
         rng = np.random.default_rng(self.seed)
         size, cap, bs = self.size, self.buffer_size, self.batch_size
         buf = [np.empty((cap, NUM_PLANES, size, size), np.uint8), np.empty((cap, NUM_GLOBALS), np.float32),
-               np.empty(cap, np.int64)] + [np.empty(cap, np.float32) for _ in range(4)]
+               np.empty(cap, np.int64)] + [np.empty(cap, np.float32) for _ in range(4)] + [
+               np.empty((cap, size, size), np.float32), np.empty(cap, np.float32)]
         source = self._positions(rng)
         pending: list = [None, 0]  # the chunk being consumed and how far
 

@@ -1,0 +1,87 @@
+"""One self-describing model file: architecture, feature version, board sizes, training record, weights.
+
+Written atomically; loading checks every part and refuses a wrong, truncated
+or foreign file with a message that names it.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from go_engine.features import FEATURE_VERSION
+from go_engine.shards import atomic_write_bytes
+
+from .model import GoNet, NetConfig
+
+FORMAT = "tengen-model"
+VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used."""
+
+
+@dataclass
+class ModelInfo:
+    """What a model file says about its network."""
+
+    config: NetConfig
+    feature_version: int = FEATURE_VERSION
+    board_sizes: list[int] = field(default_factory=lambda: [19])
+    training: dict[str, Any] = field(default_factory=dict)  # data, steps, metrics, hardware...
+
+
+def save_model(path: str | Path, model: GoNet, info: ModelInfo) -> None:
+    """Write ``model`` and ``info`` to ``path`` atomically."""
+    blob = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": info.config.to_dict(),
+        "feature_version": info.feature_version,
+        "board_sizes": list(info.board_sizes),
+        "training": info.training,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    buf = io.BytesIO()
+    torch.save(blob, buf)
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[GoNet, ModelInfo]:
+    """Read a model file; ``ModelFileError`` says what is wrong with it."""
+    path = str(path)
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, OSError, ValueError) as e:
+        raise ModelFileError(f"{path}: not a readable model file (truncated or corrupt?): {e}") from None
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a {FORMAT} file")
+    if blob.get("version") != VERSION:
+        raise ModelFileError(f"{path}: model file version {blob.get('version')} is not supported (this Tengen reads {VERSION})")
+    if blob.get("feature_version") != FEATURE_VERSION:
+        raise ModelFileError(f"{path}: trained on input features version {blob.get('feature_version')}, "
+                             f"but this Tengen computes version {FEATURE_VERSION}")
+    known = {f.name for f in fields(NetConfig)}
+    cfg_dict = blob.get("config")
+    if not isinstance(cfg_dict, dict) or set(cfg_dict) - known:
+        raise ModelFileError(f"{path}: unknown architecture description {cfg_dict!r}")
+    cfg = NetConfig(**cfg_dict)
+    model = GoNet(cfg)
+    try:
+        model.load_state_dict(blob["state_dict"], strict=True)
+    except (RuntimeError, KeyError, TypeError) as e:
+        raise ModelFileError(f"{path}: weights do not match the architecture it describes: {e}") from None
+    for name, t in model.state_dict().items():
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise ModelFileError(f"{path}: weights {name} hold NaN or infinite values")
+    info = ModelInfo(cfg, blob["feature_version"], list(blob.get("board_sizes", [])), dict(blob.get("training", {})))
+    return model.to(device).eval(), info

@@ -1,0 +1,315 @@
+"""``tengen train``: supervised training from shards, readable top to bottom.
+
+Loss = policy cross-entropy + value loss (where the result is known) + score
+loss (where the margin is known), weights configurable. Checkpoints are atomic
+and ``resume`` continues exactly: weights, optimizer, schedule, step, data
+position and random state. Ctrl-C saves and exits. Under ``torchrun`` the same
+code trains with DistributedDataParallel (NCCL on GPUs, gloo on CPUs).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import platform
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from go_engine.shards import atomic_write_bytes
+
+from .loader import Batch, PositionLoader
+from .model import GoNet, NetConfig, count_parameters
+from .modelfile import ModelInfo, load_model, save_model
+
+
+@dataclass
+class TrainConfig:
+    train: list[str]
+    out: str
+    val: list[str] = field(default_factory=list)
+    steps: int = 10000
+    batch_size: int = 256
+    optimizer: str = "sgd"  # or "adamw"
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    warmup_steps: int = 200
+    policy_weight: float = 1.0
+    value_weight: float = 1.0
+    score_weight: float = 0.02
+    ownership_weight: float = 1.0
+    log_every: int = 50
+    eval_every: int = 1000
+    eval_positions: int = 20000
+    checkpoint_minutes: float = 5.0
+    seed: int = 0
+    device: str = "auto"
+    compile: bool = False
+    net: NetConfig = field(default_factory=NetConfig)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then the CPU, unless ``name`` says which."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def to_tensors(b: Batch, device: torch.device) -> dict[str, torch.Tensor]:
+    t = {k: torch.from_numpy(getattr(b, k)) for k in ("planes", "globals", "policy", "value", "value_mask",
+                                                        "score", "score_mask", "ownership", "ownership_mask")}
+    out = {k: v.to(device, non_blocking=True) for k, v in t.items()}
+    out["planes"] = out["planes"].float()
+    if device.type == "cuda":
+        out["planes"] = out["planes"].contiguous(memory_format=torch.channels_last)
+    return out
+
+
+def losses(out: dict[str, torch.Tensor], t: dict[str, torch.Tensor], cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    policy = F.cross_entropy(out["policy"].float(), t["policy"])
+    vm, sm = t["value_mask"], t["score_mask"]
+    # value target: 1 win, 0 loss, 0.5 draw, for the player to move
+    vt = (t["value"] + 1.0) / 2.0
+    value = (F.binary_cross_entropy_with_logits(out["value"].float(), vt, reduction="none") * vm).sum() / vm.sum().clamp(min=1)
+    score = (F.huber_loss(out["score"].float(), t["score"], reduction="none", delta=10.0) * sm).sum() / sm.sum().clamp(min=1)
+    om = t["ownership_mask"]
+    own = (((out["ownership"].float() - t["ownership"]) ** 2).mean(dim=(1, 2)) * om).sum() / om.sum().clamp(min=1)
+    total = (cfg.policy_weight * policy + cfg.value_weight * value + cfg.score_weight * score
+             + cfg.ownership_weight * own)
+    return {"loss": total, "policy_loss": policy, "value_loss": value, "score_loss": score, "ownership_loss": own}
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 1% of the peak."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    frac = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, shards: list[str], device: torch.device, limit: int, batch_size: int = 512) -> dict:
+    """Top-1/top-5 move accuracy, value loss and calibration on held-out positions."""
+    model.eval()
+    n = top1 = top5 = 0
+    vloss = vcount = 0.0
+    bins = np.zeros((10, 3))  # predicted-probability bins: count, sum of predictions, sum of outcomes
+    for b in PositionLoader(shards, batch_size=batch_size, seed=12345, symmetries=False, epochs=1, buffer_size=batch_size):
+        t = to_tensors(b, device)
+        out = model(t["planes"], t["globals"])
+        logits = out["policy"].float()
+        best5 = logits.topk(5, dim=1).indices
+        top1 += (best5[:, 0] == t["policy"]).sum().item()
+        top5 += (best5 == t["policy"][:, None]).any(dim=1).sum().item()
+        vm = t["value_mask"] > 0
+        if vm.any():
+            p = torch.sigmoid(out["value"].float()[vm])
+            y = ((t["value"][vm] + 1) / 2)
+            vloss += F.binary_cross_entropy(p.clamp(1e-6, 1 - 1e-6), y, reduction="sum").item()
+            vcount += vm.sum().item()
+            idx = (p * 10).clamp(max=9.999).long().cpu().numpy()
+            np.add.at(bins, idx, np.stack([np.ones_like(idx), p.cpu().numpy(), y.cpu().numpy()], 1))
+        n += len(b)
+        if n >= limit:
+            break
+    model.train()
+    used = bins[:, 0] > 0
+    ece = float(np.sum(np.abs(bins[used, 1] - bins[used, 2])) / max(1.0, bins[:, 0].sum()))
+    return {"positions": n, "top1": top1 / max(1, n), "top5": top5 / max(1, n),
+            "value_loss": vloss / max(1.0, vcount), "value_calibration_error": ece}
+
+
+class Trainer:
+    """Owns the model, optimizer and data stream of one training run in ``cfg.out``."""
+
+    def __init__(self, cfg: TrainConfig, resume: bool = False) -> None:
+        self.cfg = cfg
+        self.out = Path(cfg.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.device = pick_device(cfg.device)
+        if self.world > 1:
+            import torch.distributed as dist
+            if self.device.type == "cuda":
+                self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+                torch.cuda.set_device(self.device)
+            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+        torch.manual_seed(cfg.seed)
+        self.model = GoNet(cfg.net).to(self.device)
+        if self.device.type == "cuda":
+            self.model = self.model.to(memory_format=torch.channels_last)
+        if cfg.optimizer == "adamw":
+            self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        elif cfg.optimizer == "sgd":
+            self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                       weight_decay=cfg.weight_decay, nesterov=True)
+        else:
+            raise ValueError(f"unknown optimizer {cfg.optimizer!r}: expected sgd or adamw")
+        self.step = 0
+        self.positions = 0
+        self.elapsed = 0.0
+        self.history: list[dict] = []
+        if resume:
+            self._load_checkpoint()
+        self.net = self.model
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+            self.net = DistributedDataParallel(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        if cfg.compile and self.device.type == "cuda":
+            try:
+                self.net = torch.compile(self.net)
+            except Exception as e:  # torch.compile is optional: fall back to eager
+                print(f"torch.compile unavailable, training eagerly: {e}")
+
+    # ------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    def save_checkpoint(self) -> None:
+        if self.rank != 0:
+            return
+        state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
+                 "positions": self.positions, "elapsed": self.elapsed, "history": self.history,
+                 "torch_rng": torch.get_rng_state(), "config": json.dumps(asdict(self.cfg))}
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        atomic_write_bytes(self.checkpoint_path, buf.getvalue())
+
+    def _load_checkpoint(self) -> None:
+        if not self.checkpoint_path.exists():
+            raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}")
+        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        saved = json.loads(state["config"])
+        for key in ("train", "batch_size", "seed"):
+            if saved[key] != asdict(self.cfg)[key]:
+                raise ValueError(f"--resume: {key} differs from the checkpoint's ({saved[key]!r}); "
+                                 "resuming exactly needs the same data, batch size and seed")
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        self.step, self.positions, self.elapsed = state["step"], state["positions"], state["elapsed"]
+        self.history = state["history"]
+        torch.set_rng_state(state["torch_rng"].cpu())
+
+    def export(self, path: Path) -> None:
+        info = ModelInfo(self.cfg.net, training={
+            "data": self.cfg.train, "steps": self.step, "positions": self.positions,
+            "seconds": round(self.elapsed, 1), "device": str(self.device), "cpu": platform.processor() or platform.machine(),
+            "world_size": self.world, "metrics": self.history[-1] if self.history else {}})
+        save_model(path, self.model, info)
+
+    # ------------------------------------------------------------ the loop
+    def run(self, until_step: int | None = None) -> Path:
+        """Train to ``cfg.steps`` (or stop at ``until_step``, as if interrupted); returns the model file."""
+        cfg, dev = self.cfg, self.device
+        last = cfg.steps if until_step is None else min(cfg.steps, until_step)
+        loader = PositionLoader(cfg.train, batch_size=cfg.batch_size, seed=cfg.seed * 1000 + self.rank)
+        batches = iter(loader)
+        for _ in range(self.step):  # resume: the data stream is deterministic, so skip what was used
+            next(batches)
+        stop = {"now": False}
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("now", True))
+        log = (self.out / "metrics.jsonl").open("a") if self.rank == 0 else None
+        writer = _tensorboard(self.out) if self.rank == 0 else None
+        from tqdm import tqdm
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=self.rank != 0, dynamic_ncols=True)
+        last_ckpt = time.monotonic()
+        t_last, pos_last = time.monotonic(), self.positions
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else _null()
+        self.model.train()
+        try:
+            while self.step < last and not stop["now"]:
+                t0 = time.monotonic()
+                t = to_tensors(next(batches), dev)
+                for group in self.opt.param_groups:
+                    group["lr"] = lr_at(self.step, cfg)
+                with autocast:
+                    out = self.net(t["planes"], t["globals"])
+                loss = losses(out, t, cfg)
+                self.opt.zero_grad(set_to_none=True)
+                loss["loss"].backward()
+                self.opt.step()
+                self.step += 1
+                self.positions += len(t["policy"]) * self.world
+                self.elapsed += time.monotonic() - t0
+                bar.update(1)
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    acc = (out["policy"].argmax(1) == t["policy"]).float().mean().item()
+                    now = time.monotonic()
+                    rec = {"step": self.step, "positions": self.positions, "lr": lr_at(self.step - 1, cfg),
+                           "accuracy": acc, "pos_per_s": (self.positions - pos_last) / max(1e-9, now - t_last),
+                           **{k: v.item() for k, v in loss.items()}}
+                    t_last, pos_last = now, self.positions
+                    bar.set_postfix(loss=f"{rec['loss']:.3f}", acc=f"{acc:.3f}", pos_s=f"{rec['pos_per_s']:.0f}")
+                    self._record(rec, log, writer)
+                if cfg.val and self.rank == 0 and (self.step % cfg.eval_every == 0 or self.step == cfg.steps):
+                    self._record({"step": self.step, **{f"val_{k}": v for k, v in
+                                  evaluate(self.model, cfg.val, dev, cfg.eval_positions).items()}}, log, writer)
+                if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
+                    self.save_checkpoint()
+                    last_ckpt = time.monotonic()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            bar.close()
+            self.save_checkpoint()
+            if log:
+                log.close()
+        final = self.out / "model.pt"
+        if self.rank == 0:
+            self.export(final)
+        if self.world > 1:
+            import torch.distributed as dist
+            dist.barrier()
+            dist.destroy_process_group()
+        if stop["now"]:
+            print(f"interrupted at step {self.step}: checkpoint saved; continue with --resume")
+        return final
+
+    def _record(self, rec: dict, log, writer) -> None:
+        self.history.append(rec)
+        if log:
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+        if writer:
+            for k, v in rec.items():
+                if k != "step" and isinstance(v, (int, float)):
+                    writer.add_scalar(k, v, rec["step"])
+
+
+class _null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *a):
+        return False
+
+
+def _tensorboard(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except Exception:
+        return None
+    return SummaryWriter(str(out / "tb"))
+
+
+def eval_model(model_path: str, data: list[str], device: str = "auto", limit: int = 10 ** 9) -> dict:
+    """``tengen eval``: the validation metrics of any model on any shards."""
+    dev = pick_device(device)
+    model, _ = load_model(model_path, dev)
+    return evaluate(model, data, dev, limit)
+
+
+__all__ = ["TrainConfig", "Trainer", "eval_model", "pick_device", "count_parameters"]
