@@ -87,7 +87,7 @@ def main() -> None:
     ap.add_argument("--no-import", action="store_true", help="skip the cold/warm import measurement")
     args = ap.parse_args()
 
-    from tests.reference import ReferenceBoard  # the flood-fill board of the property tests
+    from tests.reference import RefGo  # the flood-fill board of the property tests
 
     for size in args.sizes:
         t0 = time.perf_counter()
@@ -101,7 +101,7 @@ def main() -> None:
             po.append(a)
             mv.append(b)
             api.append(time_api(size, games, lambda s: Game(size=s)))
-        ref = time_api(size, games[:2], lambda s: ReferenceBoard(s))
+        ref = time_api(size, games[:2], lambda s: RefGo(s))
         api_med = statistics.median(api)
         print(json.dumps({
             "size": size,

@@ -20,6 +20,9 @@ _REASONS = {
 }
 
 
+_HANDICAP_STEP = (0, -3)  # the setup step of place_handicap in Game._history (other setup steps are (0, -2))
+
+
 class IllegalMove(ValueError):
     """A move the rules forbid; the message says which move and why."""
 
@@ -119,7 +122,9 @@ class Game:
 
     @to_play.setter
     def to_play(self, color: str) -> None:
-        self._meta[K.M_TOMOVE] = parse_color(color)
+        c = parse_color(color)
+        self._meta[K.M_TOMOVE] = c
+        self._hist[self._meta[K.M_NHIST] - 1, 1] = c  # situational superko compares the player to move
 
     @property
     def board(self) -> np.ndarray:
@@ -239,7 +244,8 @@ class Game:
             return
         if not K.k_undo(self._S, self._meta, self._hist, self._undo, self._capbuf):
             raise IndexError("nothing to undo")
-        self._history.pop()
+        if self._history.pop() == _HANDICAP_STEP:
+            self.handicap = 0
 
     def setup(self, black: Iterable[str] = (), white: Iterable[str] = (), empty: Iterable[str] = (),
               to_play: str | None = None) -> None:
@@ -274,18 +280,26 @@ class Game:
             raise ValueError("handicap stones go on an empty board at the start of the game")
         verts = handicap_vertices(self.size, stones)
         self.setup(black=verts, to_play="W")
+        self._history[-1] = _HANDICAP_STEP  # so that undoing the stones takes the handicap back too
         self.handicap = stones
         return verts
 
     # ----------------------------------------------------------------- scoring
+    def _dead_points(self, dead: Iterable[str]) -> list[int]:
+        """Flat points of the ``dead`` vertices, each once; ``ValueError`` for a point without a stone."""
+        points: list[int] = []
+        for v in dead:
+            p = self._point(v)
+            if p == PASS or self._S[K.COLOR, p] == K.EMPTY:
+                raise ValueError(f"no stone at {v!r} to mark dead")
+            if p not in points:
+                points.append(p)
+        return points
+
     def ownership(self, dead: Iterable[str] = ()) -> np.ndarray:
         """Tromp-Taylor owner of each point after removing ``dead`` stones: int8 ``[row, col]``, 1/-1/0."""
         color = self._S[K.COLOR].copy()
-        for v in dead:
-            p = self._point(v)
-            if p == PASS or color[p] == K.EMPTY:
-                raise ValueError(f"no stone at {v!r} to mark dead")
-            color[p] = K.EMPTY
+        color[self._dead_points(dead)] = K.EMPTY
         n = self.size + 2
         owner = np.empty(n * n, dtype=np.int8)
         K.k_owner(color, n, owner)
@@ -311,8 +325,7 @@ class Game:
         own = self.ownership(dead)
         stones = self.board
         dead_mask = np.zeros_like(stones, dtype=bool)
-        for v in dead:
-            p = self._point(v)
+        for p in self._dead_points(dead):
             dead_mask[p // (self.size + 2) - 1, p % (self.size + 2) - 1] = True
         territory = int(own[(stones == 0) | dead_mask].sum())
         prisoners = self.captures["B"] - self.captures["W"] + int(-stones[dead_mask].sum())

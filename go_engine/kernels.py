@@ -459,7 +459,8 @@ def k_undo(S, meta, hist, undo, capbuf):
     ncap = undo[u, U_NCAP]
     nsui = undo[u, U_NSUI]
     if kind == KIND_SETUP:
-        for i in range(start, start + ncap):
+        # newest first, so a point the step set more than once gets its original colour back
+        for i in range(start + ncap - 1, start - 1, -1):
             q = capbuf[i] >> 2
             _set_color(S, meta, q, capbuf[i] & 3)
         k_rebuild(S, meta)
