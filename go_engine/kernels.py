@@ -691,22 +691,3 @@ def k_area_score(S, meta):
         elif owner[p] == WHITE:
             score -= 1
     return score
-
-
-@njit(cache=True)
-def k_playout_batch(S0, meta0, count, seed, max_moves, results):
-    """Run ``count`` playouts from a copy of the position each; store area scores in ``results``.
-
-    Returns the total number of moves played."""
-    S = S0.copy()
-    meta = meta0.copy()
-    capbuf = np.empty(S0.shape[1], dtype=np.int32)
-    rng = np.empty(1, dtype=np.uint64)
-    rng[0] = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
-    total = 0
-    for i in range(count):
-        S[:, :] = S0
-        meta[:] = meta0
-        total += k_playout(S, meta, rng, max_moves, capbuf)
-        results[i] = k_area_score(S, meta)
-    return total
