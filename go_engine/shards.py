@@ -9,8 +9,6 @@ a position costs two bytes on disk.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .atomic import atomic_write_bytes
 from .rules import PRESETS
 
 FORMAT = "tengen-shard"
@@ -50,22 +49,6 @@ class GameRecord:
 
 def _encode(pairs: Sequence[tuple[int, int]]) -> np.ndarray:
     return np.array([(p + 1) if c == 1 else -(p + 1) for c, p in pairs], dtype=np.int16)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_shard(path: str | Path, records: Sequence[GameRecord]) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Callable, TextIO
 
 import numpy as np
 
 from go_engine import Game, IllegalMove
+from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import COLUMNS
 from go_engine.players import monte_carlo_move, random_move
+from go_engine.sgf import write_sgf
 
 HELP = ("Type a move as a vertex (D4), or: pass, undo, resign, hint, save FILE, help, quit.")
 
@@ -94,9 +97,13 @@ def play_terminal(size: int = 9, komi: float = 7.0, rules: str = "chinese", colo
             if not arg:
                 out("Usage: save FILE\n")
                 continue
-            from go_engine.sgf import write_sgf_file
-            write_sgf_file(arg.strip(), game)
-            out(f"Saved to {arg.strip()}\n")
+            try:
+                atomic_write_bytes(Path(arg.strip()), write_sgf(
+                    game, result=game.outcome(), black="You" if you == "B" else "Tengen",
+                    white="Tengen" if you == "B" else "You").encode())
+                out(f"Saved to {arg.strip()}\n")
+            except OSError as e:
+                out(f"Cannot save to {arg.strip()}: {e.strerror or e}\n")
         else:
             try:
                 game.play(cmd, you)

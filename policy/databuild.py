@@ -30,9 +30,11 @@ from go_engine import kernels as K
 from go_engine.coords import PASS, vertex_table
 from go_engine.game import Game
 from go_engine.sgf import SgfError, SgfGame, iter_sgf
-from go_engine.shards import GameRecord, WINNER_UNKNOWN, atomic_write_bytes, write_shard
+from go_engine.atomic import atomic_write_bytes
+from go_engine.shards import GameRecord, WINNER_UNKNOWN, write_shard
 
 CHUNK_BYTES = 2 << 20
+MAX_EXAMPLES = 20  # rejected games quoted per chunk, with file, game and move
 SGF_SUFFIXES = (".sgf", ".sgfs")
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
 _RANK = re.compile(r"^\s*(\d+)\s*([kdpKDP])")
@@ -218,7 +220,8 @@ def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | 
     game.reserve(len(points))
     bad, code = k_check_moves(game._S, game._meta, game._hist, game._undo, game._capbuf, points, colors)
     if bad >= 0:
-        return None, f"illegal move ({_REASON_WORDS.get(int(code), 'illegal')})"
+        c, v = g.moves[bad]
+        return None, f"illegal move ({_REASON_WORDS.get(int(code), 'illegal')}) at move {bad + 1}, {c} {v}"
     flat = np.where(points == PASS, size * size, (points // n - 1) * size + points % n - 1)
     moves = list(zip(colors.tolist(), flat.tolist()))
     key_src = np.array([size] + [c * 1000 + p for c, p in setup] + [-1] + [c * 1000 + p for c, p in moves], np.int32)
@@ -242,19 +245,27 @@ def build_chunk(args: tuple[int, list, str, dict]) -> dict:
     rejected: Counter = Counter()
     by_split: dict[str, dict[int, list[GameRecord]]] = {"train": {}, "val": {}}
     seen: set[int] = set()
+    examples: list[str] = []
     for source, data, err in read_units(units):
         if err is not None:
             rejected["unreadable file"] += 1
+            if len(examples) < MAX_EXAMPLES:
+                examples.append(f"{source}: {err}")
             continue
         stats["files"] += 1
         for item in iter_sgf(data, source):
             stats["games_read"] += 1
             if isinstance(item, SgfError):
                 rejected["unreadable game"] += 1
+                if len(examples) < MAX_EXAMPLES:
+                    examples.append(str(item))
                 continue
             rec, why = to_record(item, opts)
             if rec is None:
-                rejected[why] += 1
+                kind = why.split(" at move ")[0]
+                rejected[kind] += 1
+                if kind != why and len(examples) < MAX_EXAMPLES:
+                    examples.append(f"{item.source}: game {item.number}: {why}")
                 continue
             if rec.key in seen:
                 rejected["duplicate"] += 1
@@ -271,7 +282,7 @@ def build_chunk(args: tuple[int, list, str, dict]) -> dict:
                            "positions": sum(len(r.moves) for r in recs),
                            "keys": [format(r.key, "016x") for r in recs]})
     record = {"chunk": index, "files": stats["files"], "games_read": stats["games_read"],
-              "rejected": dict(rejected), "shards": shards}
+              "rejected": dict(rejected), "examples": examples, "shards": shards}
     atomic_write_bytes(out_dir / "chunks" / f"{index:05d}.json", json.dumps(record).encode())
     return record
 
@@ -319,6 +330,7 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
     seen: set[str] = set()
     dropped: dict[str, dict[str, list[int]]] = {}
     rejected: Counter = Counter()
+    examples: list[str] = []
     files = games_read = 0
     used = {"train": 0, "val": 0}
     positions = {"train": 0, "val": 0}
@@ -327,6 +339,7 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
         files += rec["files"]
         games_read += rec["games_read"]
         rejected.update(rec["rejected"])
+        examples += rec["examples"][: max(0, 50 - len(examples))]
         for sh in rec["shards"]:
             drop = []
             for j, k in enumerate(sh["keys"]):
@@ -356,7 +369,7 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
         "train_positions": positions["train"], "val_positions": positions["val"],
         "rejected": dict(sorted(rejected.items())), "chunks": nchunks, "chunks_built_now": built,
         "seconds": round(seconds, 1), "games_per_s": round(games_read / seconds, 1) if built == nchunks and seconds else None,
-        "bytes": size_bytes,
+        "bytes": size_bytes, "rejected_examples": examples,
     }
     atomic_write_bytes(out_dir / "summary.json", json.dumps(summary, indent=1).encode())
     return summary

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from go_engine.features import FEATURE_VERSION
-from go_engine.shards import atomic_write_bytes
+from go_engine.atomic import atomic_write_bytes
 
 from .model import GoNet, NetConfig
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from go_engine.shards import atomic_write_bytes
+from go_engine.atomic import atomic_write_bytes
 
 from .loader import Batch, PositionLoader
 from .model import GoNet, NetConfig, count_parameters

@@ -54,7 +54,10 @@ def test_build_counts_filters_and_shards(corpus):
     assert s["games_used"] == 7
     assert s["rejected"]["duplicate"] == 1
     assert s["rejected"]["board size"] == 1
-    assert any(k.startswith("illegal move") for k in s["rejected"])
+    assert s["rejected"]["illegal move (occupied point)"] == 1
+    assert any("illegal.sgf: game 1: illegal move (occupied point) at move 2, W D16" in e
+               for e in s["rejected_examples"])
+    assert any("garbage.sgf" in e for e in s["rejected_examples"])
     assert s["rejected"]["unreadable game"] == 1  # garbage.sgf; trunc.sgf reads as a game without moves
     assert s["rejected"]["too short"] == 1
     assert s["positions_written"] == 7 * 5
