@@ -231,6 +231,12 @@ class Game:
         names = index_names(self.size)
         return [names[p] for p in out[:k]] + ["pass"]
 
+    def resume(self) -> None:
+        """Let play go on after two passes (a dispute, or a server that resumes the game)."""
+        if self._resigned:
+            raise IllegalMove("cannot resume: the game ended by resignation")
+        self._meta[K.M_PASSES] = 0
+
     def resign(self, color: str | None = None) -> None:
         """``color`` (default: the player to move) resigns; the game is over."""
         if self.is_over:
