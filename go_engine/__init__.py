@@ -8,6 +8,8 @@
 from .coords import MAX_SIZE, MIN_SIZE
 from .game import Game, IllegalMove, Outcome, handicap_vertices
 from .rules import PRESETS, Rules, get_rules
+from .sgf import ReplayError, SgfError, SgfGame, parse_sgf, read_sgf_inputs, write_sgf
 
 __all__ = ["Game", "IllegalMove", "Outcome", "Rules", "PRESETS", "get_rules", "handicap_vertices",
-           "MIN_SIZE", "MAX_SIZE"]
+           "MIN_SIZE", "MAX_SIZE", "SgfGame", "SgfError", "ReplayError", "parse_sgf", "read_sgf_inputs",
+           "write_sgf"]
