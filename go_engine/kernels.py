@@ -139,8 +139,9 @@ def _merge(S, meta, a, b):
 
 
 @njit(cache=True)
-def _give_liberty(S, n, s):
-    """Point ``s`` just became empty: each distinct chain next to it gains a liberty."""
+def _add_liberty_around(S, n, s, delta):
+    """Add ``delta`` to the liberty count of each distinct chain next to point ``s``
+    (+1 when ``s`` has just become empty, -1 when a stone has just filled it)."""
     h0 = -1
     h1 = -1
     h2 = -1
@@ -149,7 +150,7 @@ def _give_liberty(S, n, s):
         if col == BLACK or col == WHITE:
             h = S[HEAD, q]
             if h != h0 and h != h1 and h != h2:
-                S[LIBS, h] += 1
+                S[LIBS, h] += delta
                 if h0 < 0:
                     h0 = h
                 elif h1 < 0:
@@ -178,7 +179,7 @@ def _remove_chain(S, meta, h, capbuf, cpos):
         if s == h:
             break
     for i in range(count):
-        _give_liberty(S, n, capbuf[cpos + i])
+        _add_liberty_around(S, n, capbuf[cpos + i], 1)
     return count, hd
 
 
@@ -197,25 +198,9 @@ def _place(S, meta, p, c, capbuf, cpos):
     S[NEXT, p] = p
     S[CSIZE, p] = 1
     hd = ZOBRIST[c, p]
-    libs = 0
-    h0 = -1
-    h1 = -1
-    h2 = -1
-    for q in (p - n, p - 1, p + 1, p + n):
-        col = S[COLOR, q]
-        if col == EMPTY:
-            libs += 1
-        elif col == BLACK or col == WHITE:
-            h = S[HEAD, q]
-            if h != h0 and h != h1 and h != h2:
-                S[LIBS, h] -= 1
-                if h0 < 0:
-                    h0 = h
-                elif h1 < 0:
-                    h1 = h
-                else:
-                    h2 = h
-    S[LIBS, p] = libs
+    _add_liberty_around(S, n, p, -1)
+    S[LIBS, p] = ((S[COLOR, p - n] == EMPTY) + (S[COLOR, p - 1] == EMPTY)
+                  + (S[COLOR, p + 1] == EMPTY) + (S[COLOR, p + n] == EMPTY))
     for q in (p - n, p - 1, p + 1, p + n):
         if S[COLOR, q] == c:
             hq = S[HEAD, q]
