@@ -103,14 +103,17 @@ def game_features(game: Game, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
-def k_replay_features(size, ko_rule, suicide, setup, moves, select, syms, planes, policy, to_move):
+def k_replay_features(size, ko_rule, suicide, setup, moves, select, syms, planes, policy, to_move, final_owner):
     """Replay one stored game and write the features of the positions before the moves in ``select``.
 
     ``setup``/``moves`` use the shard encoding (+(point + 1) black, -(point + 1)
     white; point ``size * size`` is a pass). ``select`` must be increasing. Row
     ``j`` of ``planes`` gets the position before move ``select[j]`` under symmetry
     ``syms[j]``; ``policy[j]`` the move played (symmetry applied; pass stays
-    ``size * size``) and ``to_move[j]`` its colour."""
+    ``size * size``) and ``to_move[j]`` its colour. When ``final_owner`` (int8
+    [size, size]) is not empty the whole game is replayed and it gets the
+    Tromp-Taylor owner of the final position (+1 black, -1 white, 0 neither).
+    Returns (positions written, whether the game ended with two passes in a row)."""
     n = size + 2
     L = n * n
     S = np.zeros((K.NROWS, L), dtype=np.int32)
@@ -127,14 +130,16 @@ def k_replay_features(size, ko_rule, suicide, setup, moves, select, syms, planes
     count = 1
     capbuf = np.empty(L, dtype=np.int32)
     j = 0
+    passes = 0
+    full = final_owner.shape[0] > 0
     for i in range(moves.shape[0]):
-        if j >= select.shape[0]:
+        if j >= select.shape[0] and not full:
             break
         v = moves[i]
         c = K.BLACK if v > 0 else K.WHITE
         q = abs(v) - 1
         meta[K.M_TOMOVE] = c
-        if select[j] == i:
+        if j < select.shape[0] and select[j] == i:
             k_features(S, meta, ring, head, count, syms[j], planes[j])
             if q == size * size:
                 policy[j] = q
@@ -145,11 +150,31 @@ def k_replay_features(size, ko_rule, suicide, setup, moves, select, syms, planes
             j += 1
         if q == size * size:
             meta[K.M_KO] = -1
+            passes += 1
         else:
             p = (q // size + 1) * n + q % size + 1
             ncap, nsui, hd = K._place(S, meta, p, c, capbuf, 0)
             K._set_ko(S, meta, p, c, ncap, capbuf, 0)
+            passes = 0
         head = (head + 1) % HISTORY
         ring[head, :] = S[K.COLOR]
         count += 1
-    return j
+    if full:
+        owner = np.empty(L, dtype=np.int8)
+        K.k_owner(S[K.COLOR], n, owner)
+        for r in range(size):
+            for c in range(size):
+                o = owner[(r + 1) * n + c + 1]
+                final_owner[r, c] = 1 if o == K.BLACK else (-1 if o == K.WHITE else 0)
+    return j, passes >= 2
+
+
+def apply_symmetry(a: np.ndarray, sym: int) -> np.ndarray:
+    """A ``[..., size, size]`` array moved by symmetry ``sym`` exactly as ``sym_rc`` moves points."""
+    if sym & 4:
+        a = np.swapaxes(a, -1, -2)
+    if sym & 1:
+        a = a[..., ::-1, :]
+    if sym & 2:
+        a = a[..., :, ::-1]
+    return a

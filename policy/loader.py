@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from go_engine import kernels as K
-from go_engine.features import NUM_GLOBALS, NUM_PLANES, global_features, k_replay_features
+from go_engine.features import NUM_GLOBALS, NUM_PLANES, apply_symmetry, global_features, k_replay_features
 from go_engine.rules import get_rules
 from go_engine.shards import WINNER_UNKNOWN, Shard, ShardError, read_shard
 
@@ -119,8 +119,9 @@ class PositionLoader:
             policy = np.empty(k, dtype=np.int64)
             to_move = np.empty(k, dtype=np.int64)
             rules = get_rules(shard.rule_names[shard.rules[g]])
-            got = k_replay_features(size, rules.ko_code, rules.suicide, shard.game_setup(g), moves,
-                                    select, syms, planes, policy, to_move)
+            final = np.zeros((size, size), np.int8)
+            got, two_passes = k_replay_features(size, rules.ko_code, rules.suicide, shard.game_setup(g), moves,
+                                                select, syms, planes, policy, to_move, final)
             komi = float(shard.komi[g])
             terr = rules.scoring == "territory"
             globs = np.stack([global_features(komi, int(c), rules.ko_code, rules.suicide, terr)
@@ -132,9 +133,13 @@ class PositionLoader:
             m = float(shard.margin[g])
             score = sign * (m if np.isfinite(m) else 0.0)
             smask = np.full(got, 1.0 if np.isfinite(m) else 0.0, np.float32)
+            own = np.zeros((got, size, size), np.float32)
+            if two_passes:  # the final position is known: who owns each point, from the mover's view
+                for j in range(got):
+                    own[j] = apply_symmetry(final * sign[j], int(syms[j]))
+            omask = np.full(got, 1.0 if two_passes else 0.0, np.float32)
             yield (planes[:got], globs[(to_move[:got] == K.WHITE).astype(np.int64)], policy[:got],
-                   value.astype(np.float32), vmask, score.astype(np.float32), smask,
-                   np.zeros((got, size, size), np.float32), np.zeros(got, np.float32))
+                   value.astype(np.float32), vmask, score.astype(np.float32), smask, own, omask)
 
     def __iter__(self) -> Iterator[Batch]:
         rng = np.random.default_rng(self.seed)

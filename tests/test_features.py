@@ -99,8 +99,11 @@ def test_replay_kernel_matches_game_features():
     planes = np.zeros((len(moves), NUM_PLANES, size, size), np.uint8)
     policy = np.zeros(len(moves), np.int64)
     to_move = np.zeros(len(moves), np.int64)
-    got = k_replay_features(size, 0, False, enc_setup, moves, select, syms, planes, policy, to_move)
+    final = np.zeros((size, size), np.int8)
+    got, two_passes = k_replay_features(size, 0, False, enc_setup, moves, select, syms, planes, policy, to_move, final)
     assert got == len(moves)
+    assert two_passes == g.is_over
+    assert np.array_equal(final, g.ownership())
     for i in range(len(moves)):
         assert np.array_equal(planes[i], snapshots[i]), f"position {i}"
     assert HISTORY == 8

@@ -105,3 +105,31 @@ def test_value_is_from_the_movers_view(tmp_path):
         assert np.all(b.value[black] == 1) and np.all(b.value[~black] == -1)
         assert np.all(b.score[black] == 4.5) and np.all(b.score[~black] == -4.5)
         assert np.all(b.value_mask == 1) and np.all(b.score_mask == 1)
+
+
+def test_ownership_target_where_the_game_ended_by_passing(tmp_path):
+    from go_engine import Game
+    from go_engine.coords import parse_vertex
+    from go_engine.players import random_move
+    rng = np.random.default_rng(7)
+    g = Game(7)
+    while not g.is_over:
+        g.play(random_move(g, rng))
+    mv = [(1 if c == "B" else 2, 49 if v == "pass" else (lambda q: (q // 9 - 1) * 7 + q % 9 - 1)(parse_vertex(v, 7)))
+          for c, v in g.moves]
+    unfinished = GameRecord(7, 7.0, "chinese", mv[:10], key=2)
+    write_shard(tmp_path / "o.npz", [GameRecord(7, 7.0, "chinese", mv, key=1), unfinished])
+    final = g.ownership().astype(np.float32)
+    seen = 0
+    for b in PositionLoader([tmp_path], batch_size=16, seed=0, epochs=1, symmetries=False, buffer_size=32):
+        for j in range(len(b)):
+            if b.ownership_mask[j]:
+                sign = 1.0 if b.globals[j, 1] == 1 else -1.0
+                assert np.array_equal(b.ownership[j] * sign, final)
+                seen += 1
+            else:
+                assert not b.ownership[j].any()
+    assert seen == len(mv)
+    for b in PositionLoader([tmp_path], batch_size=16, seed=0, epochs=1, symmetries=True, buffer_size=32):
+        for j in np.flatnonzero(b.ownership_mask):
+            assert np.abs(b.ownership[j]).sum() == np.abs(final).sum()
