@@ -76,6 +76,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gtp(args: argparse.Namespace) -> int:
+    """A GTP engine on stdin/stdout, for GUIs and servers."""
+    from gtp.engine import run_gtp
+
+    return run_gtp(model=args.model, visits=args.visits, resign_threshold=args.resign_threshold,
+                   playouts=args.playouts, size=args.size, komi=args.komi, rules=args.rules, seed=args.seed,
+                   device=args.device)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tengen", description="Tengen, a Go program that learns.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -87,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--komi", type=float, default=7.5)
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=cmd_playouts)
+
+    p = sub.add_parser("gtp", help="serve the Go Text Protocol on stdin/stdout (for Sabaki, Lizzie, GoGui...)")
+    p.add_argument("--model", default=None, help="model file; without one, search uses random playouts")
+    p.add_argument("--visits", type=int, default=200, help="search visits per move when no time is set")
+    p.add_argument("--playouts", type=int, default=4, help="random playouts per leaf without a model")
+    p.add_argument("--resign-threshold", type=float, default=0.1, help="win rate to resign at; 0 never resigns")
+    p.add_argument("--size", type=int, default=19)
+    p.add_argument("--komi", type=float, default=7.5)
+    p.add_argument("--rules", default="chinese")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_gtp)
 
     p = sub.add_parser("play", help="play a game in the terminal")
     p.add_argument("--size", type=int, default=9)

@@ -1,0 +1,757 @@
+"""A GTP (version 2) engine over stdin/stdout: ``tengen gtp``.
+
+Every command ``foo-bar`` is handled by the method ``GtpEngine.cmd_foo_bar``,
+which takes the argument strings and returns the response text (or raises
+``GtpError`` for a ``?`` answer). ``run`` reads requests through a reader
+thread and a queue, so that a streaming analysis command (``lz-analyze``,
+``kata-analyze``) keeps searching until the next request arrives.
+
+Without a network, moves come from the PUCT search with ``PlayoutEvaluator``:
+uniform priors over the legal moves that do not fill one's own eye, and a value
+from a few random playouts of the leaf.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import re
+import sys
+import threading
+import time
+from typing import TextIO
+
+import numpy as np
+
+from go_engine import kernels as K
+from go_engine.coords import COLUMNS, PASS, index_names
+from go_engine.game import Game, IllegalMove, handicap_vertices
+from go_engine.playout import k_playouts, random_playouts
+from go_engine.rules import get_rules
+from selfplay.search import LeafBatch, NetworkEvaluator, Search, SearchConfig
+
+NAME = "Tengen"
+VERSION = "0.1"
+_CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_KGS_RULES = {"chinese": "chinese", "japanese": "japanese", "aga": "aga", "new_zealand": "nz"}
+
+
+class GtpError(Exception):
+    """A request that gets a ``?`` answer."""
+
+
+def parse_color(s: str) -> str:
+    c = s.lower()
+    if c in ("b", "black"):
+        return "B"
+    if c in ("w", "white"):
+        return "W"
+    raise GtpError(f"invalid color {s!r}")
+
+
+def fmt_score(s: float) -> str:
+    if s == 0:
+        return "0"
+    return f"{'B' if s > 0 else 'W'}+{abs(s):g}"
+
+
+class PlayoutEvaluator:
+    """Uniform priors over moves that do not fill one's own eye; value from random playouts."""
+
+    needs_history = False
+
+    def __init__(self, playouts: int = 4, seed: int = 0) -> None:
+        self.playouts = playouts
+        self.seed = seed
+
+    def __call__(self, leaves: LeafBatch) -> tuple[np.ndarray, np.ndarray]:
+        n, size = len(leaves), leaves.size
+        a = size * size + 1
+        st = size + 2
+        line = np.minimum(np.arange(size), np.arange(size)[::-1])
+        shape = np.where(line == 0, 0.3, np.where(line == 1, 0.7, 1.0))
+        base = np.append(np.outer(shape, shape).ravel() ** 0.5, 0.2).astype(np.float32)
+        rng = np.random.default_rng(self.seed)
+        pri = base * rng.uniform(0.8, 1.2, size=(n, a)).astype(np.float32)
+        val = np.zeros(n, dtype=np.float32)
+        scores = np.zeros(self.playouts, dtype=np.int64)
+        own = np.zeros(leaves.S.shape[2], dtype=np.int64)
+        for i in range(n):
+            S, meta = leaves.S[i], leaves.meta[i]
+            c = int(meta[K.M_TOMOVE])
+            col = S[K.COLOR]
+            for r in range(size):
+                for q in range(size):
+                    p = (r + 1) * st + q + 1
+                    if col[p] == K.EMPTY and K.k_is_eye(S, meta, p, c):
+                        pri[i, r * size + q] = 0.0
+            self.seed += 1
+            k_playouts(S, meta, self.playouts, self.seed, 3 * size * size, scores, own)
+            d = scores.astype(np.float64) - leaves.komi
+            v = 0.5 * math.tanh(float(d.mean()) / size) + 0.5 * float(np.mean(np.sign(d)))
+            val[i] = v if c == K.BLACK else -v
+        return pri, val
+
+
+class GtpEngine:
+    def __init__(self, model=None, visits: int = 32, resign_threshold: float = 0.1, playouts: int = 4,
+                 size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int = 0,
+                 device: str = "cpu", log: TextIO | None = None) -> None:
+        self.log_file = log if log is not None else sys.stderr
+        self.visits = max(1, int(visits))
+        self.resign_threshold = resign_threshold
+        self.seed = seed
+        self.evaluator = NetworkEvaluator(model, device) if model is not None else PlayoutEvaluator(playouts, seed)
+        self.cfg = SearchConfig()
+        self.size, self.komi, self.rules = size, float(komi), rules
+        self.game = Game(size, komi, rules)
+        self.search: Search | None = None
+        self.low: dict[str, int] = {"B": 0, "W": 0}
+        self.time_mode = "none"  # none, absolute, byoyomi, canadian
+        self.main_time = 0.0
+        self.byo_time = 0.0
+        self.byo_stones = 0
+        self.left: dict[str, tuple[float, int]] = {}
+        self._dead_cache: tuple | None = None
+        self._queue: queue.Queue | None = None
+        self._out: TextIO | None = None
+
+    # ----------------------------------------------------------------- plumbing
+    def log(self, msg: str) -> None:
+        print(msg, file=self.log_file, flush=True)
+
+    def _handler(self, name: str):
+        if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+            return None
+        return getattr(self, "cmd_" + name.replace("-", "_"), None)
+
+    def handle(self, line: str) -> tuple[str | None, bool, str]:
+        """Run one request line; returns (full response or None for an ignored line, ok, id)."""
+        line = _CTRL.sub("", line.replace("\t", " ")).split("#", 1)[0].strip()
+        if not line:
+            return None, True, ""
+        parts = line.split()
+        cid = ""
+        if parts[0].isdigit():
+            cid = parts.pop(0)
+            if not parts:
+                return f"?{cid} no command\n\n", False, cid
+        name, args = parts[0], parts[1:]
+        fn = self._handler(name)
+        if fn is None:
+            return f"?{cid} unknown command\n\n", False, cid
+        try:
+            result = fn(*args, _cid=cid) if name in self._STREAMING else fn(*args)
+        except GtpError as e:
+            return f"?{cid} {e}\n\n", False, cid
+        except (ValueError, IllegalMove, IndexError) as e:
+            return f"?{cid} {e}\n\n", False, cid
+        except TypeError as e:
+            return f"?{cid} wrong number of arguments ({e})\n\n", False, cid
+        except Exception as e:  # never die on a request
+            self.log(f"internal error in {name}: {e!r}")
+            return f"?{cid} internal error: {e}\n\n", False, cid
+        if result is _STREAMED:
+            return "", True, cid
+        result = "" if result is None else str(result)
+        return f"={cid} {result}".rstrip(" ") + "\n\n", True, cid
+
+    _STREAMING = ("lz-analyze", "kata-analyze", "lz-genmove_analyze", "kata-genmove_analyze")
+
+    def run(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        stdin = stdin or sys.stdin
+        stdout = stdout or sys.stdout
+        self._out = stdout
+        q: queue.Queue = queue.Queue()
+        self._queue = q
+
+        def reader() -> None:
+            try:
+                for line in iter(stdin.readline, ""):
+                    q.put(line)
+            except (OSError, ValueError):
+                pass
+            q.put(None)
+
+        threading.Thread(target=reader, daemon=True).start()
+        while True:
+            line = q.get()
+            if line is None:
+                return
+            resp, ok, _ = self.handle(line)
+            if resp:
+                stdout.write(resp)
+                stdout.flush()
+            if ok and resp is not None and self._quit:
+                return
+
+    _quit = False
+
+    def _write(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+
+    def _pending(self) -> bool:
+        return self._queue is not None and not self._queue.empty()
+
+    # ----------------------------------------------------------------- basic commands
+    def cmd_protocol_version(self):
+        return "2"
+
+    def cmd_name(self):
+        return NAME
+
+    def cmd_version(self):
+        return VERSION
+
+    def cmd_known_command(self, name):
+        return "true" if self._handler(name) is not None else "false"
+
+    def cmd_list_commands(self):
+        names = []
+        for n in dir(self):
+            if n.startswith("cmd_"):
+                base = n[4:]
+                for pre in ("kgs_", "kata_", "lz_"):
+                    if base.startswith(pre):
+                        base = pre[:-1] + "-" + base[len(pre):]
+                        if base in ("kata-set_rules", "kata-get_rules"):
+                            base = base.replace("_", "-")
+                        break
+                names.append(base)
+        return "\n".join(sorted(names))
+
+    def cmd_quit(self):
+        self._quit = True
+        return ""
+
+    def _new_game(self) -> None:
+        self.game = Game(self.size, self.komi, self.rules)
+        self.search = None
+        self.low = {"B": 0, "W": 0}
+        self.left = {}
+
+    def cmd_boardsize(self, n):
+        try:
+            s = int(n)
+        except ValueError:
+            raise GtpError("boardsize is not an integer") from None
+        if not 2 <= s <= 25:
+            raise GtpError("unacceptable size")
+        self.size = s
+        self._new_game()
+        return ""
+
+    def cmd_clear_board(self):
+        self._new_game()
+        return ""
+
+    def cmd_komi(self, k):
+        try:
+            v = float(k)
+        except ValueError:
+            raise GtpError("komi is not a number") from None
+        if not math.isfinite(v):
+            raise GtpError("komi is not a number")
+        self.komi = v
+        self.game.komi = v
+        self.search = None
+        return ""
+
+    def _set_rules(self, name: str) -> None:
+        rules = get_rules(name)
+        g = self.game
+        if g._history:
+            if any(c == 0 for c, _ in g._history):
+                raise GtpError("cannot change rules after setup stones")
+            ng = Game(g.size, g.komi, rules)
+            for c, v in g.moves:
+                ng.play(v, c)
+            self.game = ng
+        else:
+            self.game = Game(g.size, g.komi, rules)
+        self.rules = rules.name
+        self.search = None
+
+    def cmd_kata_set_rules(self, name):
+        self._set_rules(name)
+        return ""
+
+    def cmd_kata_get_rules(self):
+        r = self.game.rules
+        return f'{{"ko":"{r.ko.upper()}","scoring":"{r.scoring.upper()}","suicide":{str(r.suicide).lower()}}}'
+
+    def cmd_kgs_rules(self, name):
+        if name.lower() not in _KGS_RULES:
+            raise GtpError(f"unknown rules {name!r}")
+        self._set_rules(_KGS_RULES[name.lower()])
+        return ""
+
+    def cmd_play(self, color, vertex):
+        c = parse_color(color)
+        g = self.game
+        try:
+            p = g._point(vertex)
+        except ValueError as e:
+            raise GtpError(f"invalid vertex: {e}") from None
+        if g.passes >= 2 and not g._resigned:
+            g.resume()
+        why = g.why_illegal(vertex, c)
+        if why is not None:
+            raise GtpError(f"illegal move: {why}")
+        g.play("pass" if p == PASS else vertex, c)
+        return ""
+
+    def cmd_undo(self):
+        try:
+            self.game.undo()
+        except IndexError:
+            raise GtpError("cannot undo") from None
+        return ""
+
+    def _check_empty(self) -> None:
+        if self.game._history or self.game.board.any():
+            raise GtpError("board not empty")
+
+    def cmd_fixed_handicap(self, n):
+        self._check_empty()
+        try:
+            verts = self.game.place_handicap(int(n))
+        except ValueError as e:
+            raise GtpError(f"invalid number of stones: {e}") from None
+        return " ".join(verts)
+
+    def cmd_place_free_handicap(self, n):
+        self._check_empty()
+        k = int(n)
+        size = self.size
+        if k < 2 or k >= size * size:
+            raise GtpError("invalid number of stones")
+        try:
+            verts = handicap_vertices(size, k)
+        except ValueError:
+            verts = []
+            cand = []
+            for r in range(size):
+                for c in range(size):
+                    d = min(abs(r - e) for e in (2, size // 2, size - 3)) + min(abs(c - e) for e in (2, size // 2, size - 3))
+                    cand.append((d, r, c))
+            taken: set = set()
+            for _, r, c in sorted(cand):
+                if len(verts) == k:
+                    break
+                if any(abs(r - a) + abs(c - b) <= 1 for a, b in taken) and len(taken) < (size * size) // 3:
+                    continue
+                taken.add((r, c))
+                verts.append(f"{COLUMNS[c]}{r + 1}")
+        self.game.setup(black=verts, to_play="W")
+        self.game.handicap = k
+        return " ".join(verts)
+
+    def cmd_set_free_handicap(self, *verts):
+        self._check_empty()
+        if len(verts) < 2 or len(set(v.upper() for v in verts)) != len(verts):
+            raise GtpError("bad handicap stones")
+        for v in verts:
+            try:
+                if self.game._point(v) == PASS:
+                    raise GtpError("bad vertex")
+            except ValueError as e:
+                raise GtpError(f"invalid vertex: {e}") from None
+        self.game.setup(black=list(verts), to_play="W")
+        self.game.handicap = len(verts)
+        return ""
+
+    def cmd_showboard(self):
+        return "\n" + str(self.game)
+
+    def cmd_printsgf(self, *path):
+        from go_engine.sgf import write_sgf
+
+        text = write_sgf(self.game, result="").strip()
+        if path:
+            with open(path[0], "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+            return ""
+        return "\n".join(l for l in text.splitlines() if l.strip())
+
+    def cmd_loadsgf(self, path, *move):
+        from go_engine.sgf import parse_sgf
+
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            games = parse_sgf(data, path)
+        except (OSError, ValueError) as e:
+            raise GtpError(f"cannot load file: {e}") from None
+        if not games:
+            raise GtpError("cannot load file: no game")
+        moves = None
+        if move:
+            moves = max(0, int(move[0]) - 1)
+        g = games[0].replay(moves=moves)
+        self.game = g
+        self.size, self.komi = g.size, g.komi
+        self.search = None
+        return ""
+
+    def cmd_kgs_game_over(self):
+        self.log("game over")
+        return ""
+
+    # ----------------------------------------------------------------- time
+    def cmd_time_settings(self, main, byo, stones):
+        m, b, s = float(main), float(byo), int(stones)
+        if m < 0 or b < 0 or s < 0:
+            raise GtpError("negative time")
+        self.main_time, self.byo_time, self.byo_stones = m, b, s
+        self.time_mode = "none" if m == 0 and b > 0 and s == 0 else ("absolute" if b == 0 or s == 0 else "canadian")
+        if m == 0 and b == 0:
+            self.time_mode = "none"
+        self.left = {}
+        return ""
+
+    def cmd_kgs_time_settings(self, mode, *args):
+        mode = mode.lower()
+        if mode == "none":
+            self.time_mode = "none"
+        elif mode == "absolute":
+            self.time_mode, self.main_time, self.byo_time, self.byo_stones = "absolute", float(args[0]), 0.0, 0
+        elif mode == "byoyomi":
+            self.time_mode, self.main_time, self.byo_time = "byoyomi", float(args[0]), float(args[1])
+            self.byo_stones = int(args[2])
+        elif mode == "canadian":
+            self.time_mode, self.main_time, self.byo_time = "canadian", float(args[0]), float(args[1])
+            self.byo_stones = int(args[2])
+        else:
+            raise GtpError(f"unknown time system {mode!r}")
+        self.left = {}
+        return ""
+
+    def cmd_time_left(self, color, t, stones):
+        self.left[parse_color(color)] = (float(t), int(stones))
+        return ""
+
+    def budget(self, color: str) -> float | None:
+        """Seconds to spend on this move, or None for no clock."""
+        if self.time_mode == "none":
+            return None
+        reserve = 0.5
+        t, stones = self.left.get(color, (self.main_time, 0))
+        if stones > 0 or t <= 0:
+            if self.time_mode == "byoyomi":
+                per = t if stones > 0 else self.byo_time
+            elif self.time_mode == "canadian":
+                per = (t if stones > 0 else self.byo_time) / max(1, stones or self.byo_stones)
+            else:
+                per = t / 10
+            return max(0.05, per - reserve)
+        empties = int((self.game.board == 0).sum())
+        est = max(10, empties // 2)
+        b = t / est
+        if self.time_mode in ("byoyomi", "canadian") and self.byo_time > 0:
+            b += 0.5 * max(0.0, self.byo_time / max(1, self.byo_stones if self.time_mode == "canadian" else 1) - reserve)
+        return max(0.05, min(b, t - reserve) if t > reserve + 0.05 else 0.05)
+
+    # ----------------------------------------------------------------- search
+    def _sync(self, game: Game) -> Search:
+        s = self.search
+        if s is not None and s.game.komi == game.komi and s.game.rules == game.rules:
+            h, sh = game._history, s.game._history
+            if sh == h and s.game.to_play == game.to_play:
+                return s
+            mover = K.BLACK if s.game.to_play == "B" else K.WHITE
+            if len(h) == len(sh) + 1 and h[:-1] == sh and h[-1][0] == mover and not s.game.is_over:
+                s.advance(h[-1][1])
+                if s.game.hash == game.hash and s.game.to_play == game.to_play:
+                    return s
+        self.seed += 1
+        self.search = Search(game, self.cfg, seed=self.seed)
+        return self.search
+
+    def _search(self, game: Game, color: str, visits: int, deadline: float | None, on_chunk=None) -> Search:
+        s = self._sync(game)
+        chunk = 8
+        done = 0
+        while True:
+            s.run(min(chunk, visits - done) if visits > done else chunk, self.evaluator, batch_size=8)
+            done += chunk
+            if on_chunk is not None:
+                on_chunk(s)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            if done >= visits:
+                break
+        if s.root_visits == 0 or not s.analysis():
+            s.run(2, self.evaluator, batch_size=1)
+        return s
+
+    def _position_for(self, color: str) -> Game:
+        g = self.game
+        if g.passes >= 2 and not g._resigned:
+            g.resume()
+        if g.to_play != color:
+            g.to_play = color
+        return g
+
+    def dead_stones(self, game: Game | None = None) -> list[str]:
+        """Stones whose chain is owned by the opponent in most random playouts of the position."""
+        g = game or self.game
+        key = (g.hash, g.to_play, len(g._history), g.komi)
+        if self._dead_cache and self._dead_cache[0] == key:
+            return self._dead_cache[1]
+        board = g.board
+        own = random_playouts(g, 200, seed=12345).ownership
+        dead = []
+        for chain in _chains(board):
+            color = board[chain[0]]
+            m = float(np.mean([own[p] for p in chain]))
+            if m * color < 0:
+                dead += [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
+        self._dead_cache = (key, dead)
+        return dead
+
+    def _genmove(self, color: str, cleanup: bool = False, play: bool = True, on_chunk=None) -> str:
+        c = parse_color(color)
+        g = self._position_for(c)
+        budget = self.budget(c)
+        t0 = time.monotonic()
+        deadline = None if budget is None else t0 + budget
+        s = self._search(g, c, self.visits, deadline, on_chunk)
+        move = s.choose_vertex()
+        winrate = (s.root_value() + 1) / 2
+        nmoves = len(g.moves)
+        if self.resign_threshold > 0 and not cleanup:
+            self.low[c] = self.low[c] + 1 if winrate < self.resign_threshold else 0
+            if self.low[c] >= 3 and nmoves >= g.size * g.size / 4:
+                self.log(f"resigning at winrate {winrate:.3f}")
+                return "resign"
+        last_pass = bool(g.moves) and g.moves[-1][1] == "pass"
+        dead = None
+        if cleanup:
+            opp = 1 if c == "W" else -1
+            dead = [v for v in self.dead_stones(g) if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == opp]
+            if move == "pass" and dead:
+                move = self._cleanup_move(g, c, s, dead)
+        elif move != "pass" and last_pass:
+            score = g.final_score(self.dead_stones(g))
+            if (score > 0) == (c == "B") and score != 0:
+                move = "pass"
+        self.log(f"genmove {c}: {move} winrate {winrate:.3f} visits {s.root_visits}"
+                 f" in {time.monotonic() - t0:.2f}s")
+        if play:
+            g.play(move, c)
+        return move
+
+    def _cleanup_move(self, g: Game, c: str, s: Search, dead: list[str]) -> str:
+        for a in s.analysis():
+            if a["move"] != "pass":
+                return a["move"]
+        legal = set(g.legal_moves(c))
+        for v in dead:
+            r, col = int(v[1:]) - 1, COLUMNS.index(v[0])
+            for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                rr, cc = r + dr, col + dc
+                if 0 <= rr < g.size and 0 <= cc < g.size:
+                    nv = f"{COLUMNS[cc]}{rr + 1}"
+                    if nv in legal:
+                        return nv
+        return "pass"
+
+    def cmd_genmove(self, color):
+        return self._genmove(color)
+
+    def cmd_kgs_genmove_cleanup(self, color):
+        return self._genmove(color, cleanup=True)
+
+    def cmd_reg_genmove(self, color):
+        c = parse_color(color)
+        g = self.game.copy()
+        if g.passes >= 2 and not g._resigned:
+            g.resume()
+        g.to_play = c
+        saved = self.game
+        self.game = g
+        try:
+            return self._genmove(c, play=False)
+        finally:
+            self.game = saved
+
+    # ----------------------------------------------------------------- scoring
+    def cmd_final_score(self):
+        return fmt_score(self.game.final_score(self.dead_stones()))
+
+    def cmd_final_status_list(self, status):
+        status = status.lower()
+        if status not in ("alive", "dead", "seki"):
+            raise GtpError("invalid status")
+        g = self.game
+        dead = set(self.dead_stones())
+        own = random_playouts(g, 200, seed=12345).ownership
+        lines = []
+        for chain in _chains(g.board):
+            verts = [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
+            is_dead = verts[0] in dead
+            seki = not is_dead and abs(float(np.mean([own[p] for p in chain]))) < 0.2
+            st = "dead" if is_dead else "seki" if seki else "alive"
+            if st == status:
+                lines.append(" ".join(verts))
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- analysis
+    def _parse_analyze(self, args):
+        args = list(args)
+        color = None
+        interval = 0.0
+        ownership = False
+        if args and args[0].lower() in ("b", "w", "black", "white"):
+            color = parse_color(args.pop(0))
+        if args and re.fullmatch(r"\d+(\.\d+)?", args[0]):
+            interval = float(args.pop(0)) / 100
+        while args:
+            key = args.pop(0).lower()
+            if key == "interval" and args:
+                interval = float(args.pop(0)) / 100
+            elif key == "ownership" and args:
+                ownership = args.pop(0).lower() == "true"
+            elif key in ("minmoves", "maxmoves", "pvvisits", "movesownership", "rootinfo", "ownershipstdev") and args:
+                args.pop(0)
+            elif key in ("avoid", "allow") and len(args) >= 3:
+                del args[:3]
+            else:
+                raise GtpError(f"unknown analyze argument {key!r}")
+        return color, interval, ownership
+
+    def _info(self, s: Search, kata: bool, ownership: bool) -> str:
+        out = []
+        lead = None
+        for a in s.analysis():
+            pv = " ".join(a["pv"])
+            if kata:
+                if lead is None:
+                    lead = self._score_lead(s.game)
+                wr = a["winrate"]
+                out.append(f"info move {a['move']} visits {a['visits']} utility {2 * wr - 1:.4f} winrate {wr:.4f} "
+                           f"scoreMean {lead:.2f} scoreLead {lead:.2f} prior {a['prior']:.4f} "
+                           f"lcb {a['lcb']:.4f} order {a['order']} pv {pv}")
+            else:
+                out.append(f"info move {a['move']} visits {a['visits']} winrate {round(a['winrate'] * 10000)} "
+                           f"prior {round(a['prior'] * 10000)} lcb {round(a['lcb'] * 10000)} "
+                           f"order {a['order']} pv {pv}")
+        line = " ".join(out)
+        if kata and ownership:
+            own = random_playouts(s.game, 64, seed=7).ownership
+            if s.game.to_play == "W":
+                own = -own
+            vals = [f"{own[r, c]:.3f}" for r in range(s.game.size - 1, -1, -1) for c in range(s.game.size)]
+            line += " ownership " + " ".join(vals)
+        return line
+
+    def _score_lead(self, g: Game) -> float:
+        sc = random_playouts(g, 32, seed=3).mean_score - g.komi - g.rules.bonus(g.handicap)
+        return sc if g.to_play == "B" else -sc
+
+    def _analyze(self, args, cid: str, kata: bool):
+        color, interval, ownership = self._parse_analyze(args)
+        g = self.game.copy()
+        if g.passes >= 2 and not g._resigned:
+            g.resume()
+        if color is not None and g.to_play != color:
+            g.to_play = color
+        s = Search(g, self.cfg, seed=self.seed)
+        self._write(f"={cid}\n")
+        last = -1.0
+        emitted = False
+        total = 0
+        while True:
+            s.run(8, self.evaluator, batch_size=8)
+            total += 8
+            now = time.monotonic()
+            if not s.analysis():
+                if total > 10_000 or self._pending():
+                    break
+                continue
+            if now - last >= interval or self._pending():
+                self._write(self._info(s, kata, ownership) + "\n")
+                last = now
+                emitted = True
+            if emitted and self._pending():
+                break
+            if self._queue is None:
+                break
+        self._write("\n")
+        return _STREAMED
+
+    def cmd_lz_analyze(self, *args, _cid=""):
+        return self._analyze(args, _cid, kata=False)
+
+    def cmd_kata_analyze(self, *args, _cid=""):
+        return self._analyze(args, _cid, kata=True)
+
+    def _genmove_analyze(self, args, cid: str, kata: bool):
+        if not args:
+            raise GtpError("missing color")
+        c = parse_color(args[0])
+        _, interval, ownership = self._parse_analyze(args[1:])
+        self._write(f"={cid}\n")
+        state = {"last": time.monotonic(), "emitted": False}
+
+        def on_chunk(s: Search) -> None:
+            now = time.monotonic()
+            if now - state["last"] >= interval and s.analysis():
+                self._write(self._info(s, kata, ownership) + "\n")
+                state["last"] = now
+                state["emitted"] = True
+
+        move = self._genmove(c, on_chunk=on_chunk)
+        if not state["emitted"] and self.search is not None and self.search.analysis():
+            self._write(self._info(self.search, kata, ownership) + "\n")
+        self._write(f"play {move}\n\n")
+        return _STREAMED
+
+    def cmd_lz_genmove_analyze(self, *args, _cid=""):
+        return self._genmove_analyze(args, _cid, kata=False)
+
+    def cmd_kata_genmove_analyze(self, *args, _cid=""):
+        return self._genmove_analyze(args, _cid, kata=True)
+
+
+_STREAMED = object()
+
+
+def _chains(board: np.ndarray) -> list[list[tuple[int, int]]]:
+    size = board.shape[0]
+    seen = np.zeros_like(board, dtype=bool)
+    out = []
+    for r in range(size):
+        for c in range(size):
+            if board[r, c] == 0 or seen[r, c]:
+                continue
+            col = board[r, c]
+            stack, chain = [(r, c)], []
+            seen[r, c] = True
+            while stack:
+                a, b = stack.pop()
+                chain.append((a, b))
+                for x, y in ((a + 1, b), (a - 1, b), (a, b + 1), (a, b - 1)):
+                    if 0 <= x < size and 0 <= y < size and not seen[x, y] and board[x, y] == col:
+                        seen[x, y] = True
+                        stack.append((x, y))
+            out.append(chain)
+    return out
+
+
+def run_gtp(model: str | None = None, visits: int = 32, resign_threshold: float = 0.1, playouts: int = 4,
+            size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int = 0, device: str = "cpu",
+            stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Entry point of ``tengen gtp``: serve GTP on stdin/stdout until ``quit`` or end of input."""
+    net = None
+    if model:
+        from policy.modelfile import load_model
+
+        net, _info = load_model(model, device)
+        print(f"loaded model {model}", file=sys.stderr, flush=True)
+    engine = GtpEngine(net, visits=visits, resign_threshold=resign_threshold, playouts=playouts, size=size,
+                       komi=komi, rules=rules, seed=seed, device=device)
+    engine.run(stdin or sys.stdin, stdout or sys.stdout)
+    return 0
