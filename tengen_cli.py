@@ -57,7 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from policy.train import TrainConfig, Trainer
 
     cfg = TrainConfig(train=args.train, val=args.val or [], out=args.out, steps=args.steps,
-                      batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+                      batch_size=args.batch_size, sample_rate=args.sample_rate, optimizer=args.optimizer, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_steps=args.warmup, seed=args.seed,
                       eval_every=args.eval_every, eval_positions=args.eval_positions,
                       checkpoint_minutes=args.checkpoint_minutes, device=args.device, compile=args.compile,
@@ -141,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder: checkpoint, metrics.jsonl, model.pt")
     p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--sample-rate", type=float, default=1.0,
+                   help="share of each game's positions to train on (fewer, less correlated positions)")
     p.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--weight-decay", type=float, default=1e-4)

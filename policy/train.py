@@ -37,6 +37,7 @@ class TrainConfig:
     val: list[str] = field(default_factory=list)
     steps: int = 10000
     batch_size: int = 256
+    sample_rate: float = 1.0  # share of each game's positions used (fewer, less correlated)
     optimizer: str = "sgd"  # or "adamw"
     lr: float = 0.05
     momentum: float = 0.9
@@ -71,9 +72,7 @@ def to_tensors(b: Batch, device: torch.device) -> dict[str, torch.Tensor]:
     t = {k: torch.from_numpy(getattr(b, k)) for k in ("planes", "globals", "policy", "value", "value_mask",
                                                         "score", "score_mask", "ownership", "ownership_mask")}
     out = {k: v.to(device, non_blocking=True) for k, v in t.items()}
-    out["planes"] = out["planes"].float()
-    if device.type == "cuda":
-        out["planes"] = out["planes"].contiguous(memory_format=torch.channels_last)
+    out["planes"] = out["planes"].float().contiguous(memory_format=torch.channels_last)  # faster on CUDA and CPU
     return out
 
 
@@ -148,9 +147,7 @@ class Trainer:
                 torch.cuda.set_device(self.device)
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         torch.manual_seed(cfg.seed)
-        self.model = GoNet(cfg.net).to(self.device)
-        if self.device.type == "cuda":
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.model = GoNet(cfg.net).to(self.device).to(memory_format=torch.channels_last)
         if cfg.optimizer == "adamw":
             self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         elif cfg.optimizer == "sgd":
@@ -194,7 +191,7 @@ class Trainer:
             raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}")
         state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
         saved = json.loads(state["config"])
-        for key in ("train", "batch_size", "seed"):
+        for key in ("train", "batch_size", "sample_rate", "seed"):
             if saved[key] != asdict(self.cfg)[key]:
                 raise ValueError(f"--resume: {key} differs from the checkpoint's ({saved[key]!r}); "
                                  "resuming exactly needs the same data, batch size and seed")
@@ -216,7 +213,8 @@ class Trainer:
         """Train to ``cfg.steps`` (or stop at ``until_step``, as if interrupted); returns the model file."""
         cfg, dev = self.cfg, self.device
         last = cfg.steps if until_step is None else min(cfg.steps, until_step)
-        loader = PositionLoader(cfg.train, batch_size=cfg.batch_size, seed=cfg.seed * 1000 + self.rank)
+        loader = PositionLoader(cfg.train, batch_size=cfg.batch_size, seed=cfg.seed * 1000 + self.rank,
+                                sample_rate=cfg.sample_rate)
         batches = iter(loader)
         for _ in range(self.step):  # resume: the data stream is deterministic, so skip what was used
             next(batches)
