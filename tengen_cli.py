@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -85,6 +86,22 @@ def cmd_gtp(args: argparse.Namespace) -> int:
                    device=args.device)
 
 
+def cmd_match(args: argparse.Namespace) -> int:
+    """Games between two GTP engines, refereed, with a summary and intervals."""
+    from gtp.client import Limit
+    from gtp.match import MatchConfig, run_match, summary
+
+    cfg = MatchConfig(engines=(args.engine_a, args.engine_b), names=tuple(args.names), games=args.games,
+                      size=args.size, komi=args.komi, rules=args.rules,
+                      limit=Limit(seconds=args.move_time, grace=args.grace, hard=args.hard_limit),
+                      max_moves=args.max_moves, scorer=args.scorer, parallel=args.parallel, out=args.out)
+    results = run_match(cfg)
+    text = summary(cfg, results)
+    print(text)
+    (Path(args.out) / "summary.txt").write_text(text + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tengen", description="Tengen, a Go program that learns.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -99,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gtp", help="serve the Go Text Protocol on stdin/stdout (for Sabaki, Lizzie, GoGui...)")
     p.add_argument("--model", default=None, help="model file; without one, search uses random playouts")
-    p.add_argument("--visits", type=int, default=200, help="search visits per move when no time is set")
+    p.add_argument("--visits", type=int, default=200, help="search visits per move when no time is set; 1: no search, the network's most likely move")
     p.add_argument("--playouts", type=int, default=4, help="random playouts per leaf without a model")
     p.add_argument("--resign-threshold", type=float, default=0.1, help="win rate to resign at; 0 never resigns")
     p.add_argument("--size", type=int, default=19)
@@ -108,6 +125,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_gtp)
+
+    p = sub.add_parser("match", help="play two GTP engines against each other")
+    p.add_argument("engine_a", help="command line of the first engine, e.g. 'tengen gtp --visits 100'")
+    p.add_argument("engine_b", help="command line of the second, e.g. '/usr/games/gnugo --mode gtp --level 10'")
+    p.add_argument("--names", nargs=2, default=["A", "B"], metavar=("NAME_A", "NAME_B"))
+    p.add_argument("--games", type=int, default=2, help="games; A takes Black in even-numbered ones")
+    p.add_argument("--size", type=int, default=19)
+    p.add_argument("--komi", type=float, default=7.5)
+    p.add_argument("--rules", default="chinese", help="the referee's rules (legality)")
+    p.add_argument("--move-time", type=float, default=None,
+                   help="seconds per move, told to the engines and enforced (default: no limit)")
+    p.add_argument("--grace", type=float, default=2.0, help="seconds allowed over --move-time")
+    p.add_argument("--hard-limit", type=float, default=600.0, help="without --move-time: a move this slow loses")
+    p.add_argument("--max-moves", type=int, default=None, help="then score as it stands (default 3*size^2)")
+    p.add_argument("--scorer", default="tromp-taylor",
+                   help="tromp-taylor, or a GTP engine command whose final_score decides")
+    p.add_argument("--parallel", type=int, default=1, help="games at once")
+    p.add_argument("--out", required=True, help="folder for SGF and results (a rerun resumes)")
+    p.set_defaults(func=cmd_match)
 
     p = sub.add_parser("play", help="play a game in the terminal")
     p.add_argument("--size", type=int, default=9)

@@ -517,8 +517,9 @@ class GtpEngine:
         budget = self.budget(c)
         t0 = time.monotonic()
         deadline = None if budget is None else t0 + budget
-        s = self._search(g, c, self.visits, deadline, on_chunk)
-        move = s.choose_vertex()
+        raw = self.visits <= 1 and deadline is None  # no search: the network's favourite legal move
+        s = self._search(g, c, 1 if raw else self.visits, deadline, on_chunk)
+        move = s.choose_vertex(by_prior=raw)
         winrate = (s.root_value() + 1) / 2
         nmoves = len(g.moves)
         if self.resign_threshold > 0 and not cleanup:

@@ -670,8 +670,16 @@ class Search:
                 best = cand
         return int(t.move[ch[best]])
 
-    def choose_vertex(self, temperature: float = 0.0, rng=None) -> str:
-        p = self.choose(temperature, rng)
+    def choose_by_prior(self) -> int:
+        """The legal root move the network likes best (no search): a flat point, ``-1`` pass."""
+        ch, _, _, _ = self._child_stats()
+        if len(ch) == 0:
+            raise ValueError("the root is not expanded: run the search first")
+        t = self.tree
+        return int(t.move[ch[int(np.argmax(t.prior[ch]))]])
+
+    def choose_vertex(self, temperature: float = 0.0, rng=None, by_prior: bool = False) -> str:
+        p = self.choose_by_prior() if by_prior else self.choose(temperature, rng)
         return "pass" if p == PASS else index_names(self.size)[p]
 
     def policy_target(self) -> np.ndarray:

@@ -1,0 +1,252 @@
+"""Matches between GTP engines: ``tengen match``.
+
+Tengen is the referee: every move is checked against ``go_engine`` before it is
+relayed, so an illegal move, a move over the time limit, a crash or a garbled
+answer loses the game (a forfeit) instead of corrupting it. Games alternate
+colours, run several at a time (each with fresh engine processes), and each
+finished game is written atomically as ``game-NNNN.sgf`` plus ``game-NNNN.json``,
+so a rerun of the same command skips the games already played.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from go_engine import Game, IllegalMove, write_sgf
+from go_engine.atomic import atomic_write_bytes
+
+from .client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
+
+
+@dataclass
+class MatchConfig:
+    engines: tuple[str, str]
+    names: tuple[str, str] = ("A", "B")
+    games: int = 2
+    size: int = 19
+    komi: float = 7.5
+    rules: str = "chinese"
+    limit: Limit = field(default_factory=Limit)
+    max_moves: int | None = None  # default: 3 * size * size; then the position is scored as it stands
+    scorer: str = "tromp-taylor"  # or a GTP engine command whose final_score decides
+    parallel: int = 1
+    out: str = "match"
+
+
+@dataclass
+class GameResult:
+    """One finished game. ``winner`` is an engine name, or None for a draw or a void game."""
+
+    index: int
+    black: str
+    white: str
+    winner: str | None
+    result: str  # SGF RE: B+R, W+3.5, B+T (time), W+F (forfeit), 0 (draw), Void
+    reason: str  # resign, score, max-moves, time, illegal, error
+    detail: str
+    moves: int
+    score: float | None  # black minus white, komi included, by the scorer
+    final_scores: dict[str, str]  # each engine's own final_score answer
+    seconds: dict[str, list[float]]  # per move, per engine
+
+
+def wilson(wins: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a win rate."""
+    if n == 0:
+        return 0.0, 1.0
+    p = wins / n
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _start(command: str, log: Path) -> GtpClient:
+    return GtpClient(command, stderr=log.open("a"))
+
+
+def _fmt(score: float) -> str:
+    return "0" if score == 0 else f"{'B' if score > 0 else 'W'}+{abs(score):g}"
+
+
+def play_game(cfg: MatchConfig, index: int) -> GameResult:
+    """Play game ``index`` (engine 0 takes Black in even games) and write its SGF and JSON."""
+    out = Path(cfg.out)
+    a_black = index % 2 == 0
+    order = (0, 1) if a_black else (1, 0)
+    names = {"B": cfg.names[order[0]], "W": cfg.names[order[1]]}
+    game = Game(cfg.size, cfg.komi, cfg.rules)
+    seconds: dict[str, list[float]] = {cfg.names[0]: [], cfg.names[1]: []}
+    engines: dict[str, GtpClient] = {}
+    max_moves = cfg.max_moves or 3 * cfg.size * cfg.size
+    result = reason = detail = ""
+    winner: str | None = None
+    score: float | None = None
+    final_scores: dict[str, str] = {}
+
+    def forfeit(color: str, why: str, text: str) -> None:
+        nonlocal result, reason, detail, winner
+        other = "W" if color == "B" else "B"
+        result, reason, detail = f"{other}+{'T' if why == 'time' else 'F'}", why, text
+        winner = names[other]
+
+    try:
+        for color, k in zip("BW", order):
+            try:
+                engines[color] = _start(cfg.engines[k], out / "logs" / f"game-{index:04d}-{cfg.names[k]}.log")
+                e = engines[color]
+                for cmd in (f"boardsize {cfg.size}", "clear_board", f"komi {cfg.komi:g}"):
+                    e.send(cmd)
+                if cfg.limit.seconds is not None and e.known("time_settings"):
+                    e.send(f"time_settings 0 {cfg.limit.seconds:g} 1")
+            except GtpClientError as err:
+                forfeit(color, "error", f"{names[color]} failed to start or set up: {err}")
+                raise
+        passes = 0
+        while passes < 2 and len(game.moves) < max_moves:
+            color = game.to_play
+            other = "W" if color == "B" else "B"
+            t0 = time.monotonic()
+            try:
+                move = engines[color].send(f"genmove {color}", timeout=cfg.limit.timeout).strip()
+            except GtpTimeout:
+                forfeit(color, "time", f"{names[color]} took over {cfg.limit.timeout:g} s at move {len(game.moves) + 1}")
+                break
+            except GtpClientError as err:
+                forfeit(color, "error", f"{names[color]} at move {len(game.moves) + 1}: {err}")
+                break
+            dt = time.monotonic() - t0
+            seconds[names[color]].append(round(dt, 3))
+            if move.lower() == "resign":
+                result, reason, winner = f"{other}+R", "resign", names[other]
+                detail = f"{names[color]} resigned at move {len(game.moves) + 1}"
+                break
+            try:
+                game.play(move.upper() if move.lower() != "pass" else "pass", color)
+            except (IllegalMove, ValueError) as err:
+                forfeit(color, "illegal", f"{names[color]} played {move!r} at move {len(game.moves) + 1}: {err}")
+                break
+            passes = passes + 1 if move.lower() == "pass" else 0
+            try:
+                engines[other].send(f"play {color} {move}")
+            except GtpCommandError as err:  # the referee found the move legal: the engine disagrees
+                result, reason, winner = "Void", "error", None
+                detail = f"{names[other]} refused {color} {move} at move {len(game.moves)}: {err}"
+                break
+            except GtpClientError as err:
+                forfeit(other, "error", f"{names[other]} at move {len(game.moves)}: {err}")
+                break
+        if not result:  # two passes or the move cap: count
+            reason = "score" if passes >= 2 else "max-moves"
+            for color in "BW":
+                try:
+                    final_scores[names[color]] = engines[color].send("final_score", timeout=cfg.limit.hard)
+                except GtpClientError as err:
+                    final_scores[names[color]] = f"? {err}"
+            ended = "two passes" if passes >= 2 else f"{max_moves} moves"
+            try:
+                score = _score(cfg, game, out / "logs" / f"game-{index:04d}-scorer.log")
+            except GtpClientError as err:
+                result, winner, detail = "Void", None, f"{ended}; the scorer failed: {err}"
+            else:
+                result = _fmt(score)
+                winner = None if score == 0 else names["B" if score > 0 else "W"]
+                detail = f"{ended}; scored by {cfg.scorer}"
+    except GtpClientError:
+        pass
+    finally:
+        for e in engines.values():
+            e.close()
+    rec = GameResult(index, names["B"], names["W"], winner, result, reason, detail, len(game.moves), score,
+                     final_scores, seconds)
+    sgf = write_sgf(game, result=result, black=names["B"], white=names["W"], name=f"game {index}",
+                    comments={0: detail} if detail else None)
+    atomic_write_bytes(out / f"game-{index:04d}.sgf", sgf.encode())
+    atomic_write_bytes(out / f"game-{index:04d}.json", json.dumps(asdict(rec), indent=1).encode())
+    return rec
+
+
+def _score(cfg: MatchConfig, game: Game, log: Path) -> float:
+    """Black minus white: Tromp-Taylor area, or the scorer engine's final_score after replaying the game."""
+    if cfg.scorer == "tromp-taylor":
+        return float(game.score())
+    with _start(cfg.scorer, log) as s:
+        for cmd in (f"boardsize {cfg.size}", "clear_board", f"komi {cfg.komi:g}"):
+            s.send(cmd)
+        for color, vertex in game.moves:
+            s.send(f"play {color} {vertex}")
+        text = s.send("final_score", timeout=cfg.limit.hard).strip().upper()
+    if text in ("0", "DRAW", "JIGO"):
+        return 0.0
+    if len(text) < 3 or text[0] not in "BW" or text[1] != "+":
+        raise GtpEngineDied(f"scorer answered final_score with {text!r}")
+    value = float(text[2:])
+    return value if text[0] == "B" else -value
+
+
+def load_results(out: str | Path) -> dict[int, GameResult]:
+    res = {}
+    for f in sorted(Path(out).glob("game-*.json")):
+        try:
+            rec = GameResult(**json.loads(f.read_text()))
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{f}: not a game record of tengen match ({e})") from None
+        res[rec.index] = rec
+    return res
+
+
+def run_match(cfg: MatchConfig, progress=print) -> dict[int, GameResult]:
+    """Play the games not yet on disk under ``cfg.out``; return all of them by index."""
+    out = Path(cfg.out)
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    settings = out / "match.json"
+    mine = {k: v for k, v in asdict(cfg).items() if k not in ("games", "parallel")}
+    if settings.exists():
+        saved = json.loads(settings.read_text())
+        diff = [k for k in mine if saved.get(k) != json.loads(json.dumps(mine[k]))]
+        if diff:
+            raise ValueError(f"{out} holds a match with other settings ({', '.join(diff)}); use another --out")
+    else:
+        atomic_write_bytes(settings, json.dumps(mine, indent=1).encode())
+    done = load_results(out)
+    todo = [i for i in range(cfg.games) if i not in done]
+    if done:
+        progress(f"resuming: {len(done)} games on disk, {len(todo)} to play")
+    with ThreadPoolExecutor(max_workers=max(1, cfg.parallel)) as pool:
+        for rec in pool.map(lambda i: play_game(cfg, i), todo):
+            done[rec.index] = rec
+            progress(f"game {rec.index}: {rec.black} (B) vs {rec.white} (W): {rec.result} after {rec.moves} moves"
+                     f" ({rec.reason}{': ' + rec.detail if rec.reason not in ('score', 'resign') else ''})")
+    return done
+
+
+def summary(cfg: MatchConfig, results: dict[int, GameResult]) -> str:
+    """Wins of each engine with a 95% Wilson interval (a draw counts half), by colour, seconds per move."""
+    games = [r for i, r in sorted(results.items()) if i < cfg.games]
+    lines = [f"{len(games)} games, {cfg.size}x{cfg.size}, komi {cfg.komi:g}, rules {cfg.rules}"]
+    counted = [r for r in games if r.result != "Void"]
+    for name in cfg.names:
+        wins = sum(1.0 if r.winner == name else 0.5 if r.winner is None else 0.0 for r in counted)
+        lo, hi = wilson(wins, len(counted))
+        as_b = sum(1 for r in counted if r.winner == name and r.black == name)
+        as_w = sum(1 for r in counted if r.winner == name and r.white == name)
+        secs = [s for r in games for s in r.seconds.get(name, [])]
+        pace = (f"{statistics.mean(secs):.2f} s/move (median {statistics.median(secs):.2f}, max {max(secs):.2f})"
+                if secs else "no moves")
+        rate = f"{wins / len(counted):.1%}" if counted else "n/a"
+        lines.append(f"{name}: {wins:g} wins of {len(counted)} = {rate} [95% {lo:.1%}, {hi:.1%}];"
+                     f" {as_b} as Black, {as_w} as White; {pace}")
+    reasons: dict[str, int] = {}
+    for r in games:
+        reasons[r.reason] = reasons.get(r.reason, 0) + 1
+    lines.append("ended by: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+    void = len(games) - len(counted)
+    if void:
+        lines.append(f"void (an engine refused a legal move): {void}")
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""tengen match: the GTP client, the referee, forfeits, resume and the summary."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from gtp.client import GtpClient, GtpCommandError, GtpTimeout, Limit
+from gtp.match import MatchConfig, load_results, run_match, summary, wilson
+
+GNUGO = "/usr/games/gnugo"
+FAULTY = f"{sys.executable} {Path(__file__).parent / 'engines' / 'faulty_gtp.py'}"
+needs_gnugo = pytest.mark.skipif(not Path(GNUGO).exists(), reason="GNU Go 3.8 is not installed")
+
+
+def test_wilson_interval():
+    lo, hi = wilson(5, 10)
+    assert lo == pytest.approx(0.2366, abs=1e-4) and hi == pytest.approx(0.7634, abs=1e-4)
+    lo, hi = wilson(50, 50)
+    assert hi == 1.0 and lo == pytest.approx(0.9287, abs=1e-4)
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+@needs_gnugo
+def test_client_answers_errors_and_timeouts():
+    with GtpClient(f"{GNUGO} --mode gtp --level 0") as c:
+        assert c.name == "GNU Go"
+        c.send("boardsize 9")
+        assert c.send("genmove b").upper() in {f"{col}{r}" for col in "ABCDEFGHJ" for r in range(1, 10)} | {"PASS"}
+        with pytest.raises(GtpCommandError, match="Z99"):
+            c.send("play b Z99")
+        assert c.known("play") and not c.known("no_such_command")
+    with GtpClient(f"{FAULTY} slow") as c:
+        c.send("genmove b")
+        with pytest.raises(GtpTimeout):
+            c.send("genmove b", timeout=0.3)
+
+
+@pytest.mark.parametrize("mode,reason,result", [("illegal", "illegal", "B+F"), ("slow", "time", "B+T"),
+                                                ("crash", "error", "B+F"), ("garbage", "illegal", "B+F")])
+def test_faulty_engine_forfeits(tmp_path, mode, reason, result):
+    # "good" is Black and plays A1, B1...; "bad" is White and fails at its second move
+    cfg = MatchConfig(engines=(f"{FAULTY} sane", f"{FAULTY} {mode}"), names=("good", "bad"), games=1, size=5,
+                      komi=0.5, limit=Limit(seconds=0.5, grace=1.0), out=str(tmp_path))
+    res = run_match(cfg, progress=lambda s: None)
+    rec = res[0]
+    assert (rec.black, rec.white) == ("good", "bad")
+    assert rec.reason == reason and rec.result == result and rec.winner == "good"
+    assert rec.moves == 3  # B, W, B; White's second move is the fault
+    sgf = (tmp_path / "game-0000.sgf").read_text()
+    assert f"RE[{result}]" in sgf and "PB[good]" in sgf
+
+
+@needs_gnugo
+def test_match_plays_scores_and_resumes(tmp_path):
+    gnugo = f"{GNUGO} --mode gtp --level 0"
+    cfg = MatchConfig(engines=(gnugo, gnugo + " --seed 7"), names=("g0", "g7"), games=2, size=7, komi=6.5,
+                      scorer=f"{GNUGO} --mode gtp", parallel=2, out=str(tmp_path))
+    res = run_match(cfg, progress=lambda s: None)
+    assert sorted(res) == [0, 1]
+    assert (res[0].black, res[1].black) == ("g0", "g7")  # colours alternate
+    for rec in res.values():
+        assert rec.reason == "score" and rec.score is not None and rec.score != int(rec.score)
+        winner = rec.black if rec.score > 0 else rec.white
+        assert rec.winner == winner and rec.result.startswith("B+" if rec.score > 0 else "W+")
+        for answer in rec.final_scores.values():  # both GNU Go players agree with the scorer
+            assert answer[:2] == rec.result[:2] and float(answer[2:]) == abs(rec.score)
+        assert len(rec.seconds["g0"]) + len(rec.seconds["g7"]) == rec.moves
+    text = summary(cfg, res)
+    assert "2 games, 7x7" in text and "95%" in text
+    # a rerun plays nothing new; more games play only the missing one
+    stamp = (tmp_path / "game-0000.json").stat().st_mtime_ns
+    lines = []
+    run_match(cfg, progress=lines.append)
+    assert lines == ["resuming: 2 games on disk, 0 to play"]
+    more = MatchConfig(**{**cfg.__dict__, "games": 3})
+    assert sorted(run_match(more, progress=lambda s: None)) == [0, 1, 2]
+    assert (tmp_path / "game-0000.json").stat().st_mtime_ns == stamp
+    other = MatchConfig(**{**cfg.__dict__, "komi": 0.5})
+    with pytest.raises(ValueError, match="other settings"):
+        run_match(other)
+    (tmp_path / "game-0001.json").write_text("{not json")
+    with pytest.raises(ValueError, match="game-0001.json"):
+        load_results(tmp_path)
