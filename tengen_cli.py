@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_playouts)
 
     p = sub.add_parser("gtp", help="serve the Go Text Protocol on stdin/stdout (for Sabaki, Lizzie, GoGui...)")
-    p.add_argument("--model", default=None, help="model file; without one, search uses random playouts")
+    p.add_argument("--model", default=None,
+                   help="model file (default: $TENGEN_MODEL, else the bundled network); none: random playouts")
     p.add_argument("--visits", type=int, default=200, help="search visits per move when no time is set; 1: no search, the network's most likely move")
     p.add_argument("--playouts", type=int, default=4, help="random playouts per leaf without a model")
     p.add_argument("--resign-threshold", type=float, default=0.1, help="win rate to resign at; 0 never resigns")

@@ -746,12 +746,15 @@ def run_gtp(model: str | None = None, visits: int = 32, resign_threshold: float 
             size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int = 0, device: str = "cpu",
             stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Entry point of ``tengen gtp``: serve GTP on stdin/stdout until ``quit`` or end of input."""
-    net = None
-    if model:
-        from policy.modelfile import load_model
+    from policy.modelfile import load_model, resolve_model
 
+    net = None
+    model = resolve_model(model)
+    if model:
         net, _info = load_model(model, device)
         print(f"loaded model {model}", file=sys.stderr, flush=True)
+    else:
+        print("no model: the search values positions by random playouts", file=sys.stderr, flush=True)
     engine = GtpEngine(net, visits=visits, resign_threshold=resign_threshold, playouts=playouts, size=size,
                        komi=komi, rules=rules, seed=seed, device=device)
     engine.run(stdin or sys.stdin, stdout or sys.stdout)

@@ -24,6 +24,18 @@ FORMAT = "tengen-model"
 VERSION = 1
 
 
+BUNDLED = Path(__file__).resolve().parent.parent / "models" / "tengen-b6c32.pt"
+
+
+def resolve_model(name: str | None) -> str | None:
+    """The model file a command should use: ``name``; else ``$TENGEN_MODEL``; else the bundled
+    network in ``models/`` when it is there. ``"none"`` means no network (random playouts)."""
+    import os
+
+    name = name or os.environ.get("TENGEN_MODEL") or (str(BUNDLED) if BUNDLED.exists() else None)
+    return None if name is None or name.lower() == "none" else name
+
+
 class ModelFileError(ValueError):
     """A model file that cannot be used."""
 
