@@ -33,12 +33,13 @@ def cmd_playouts(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    """A game in the terminal against a network-free player."""
+    """A game in the terminal against Tengen's engine."""
+    from gtp.engine import build_engine
     from gtp.terminal import play_terminal
 
-    return play_terminal(size=args.size, komi=args.komi, rules=args.rules, color=args.color,
-                         opponent=args.opponent, playouts=args.playouts, seed=args.seed)
-
+    engine = build_engine(args.model, args.device, visits=args.visits, size=args.size, komi=args.komi,
+                          rules=args.rules, seed=args.seed, resign_threshold=args.resign_threshold)
+    return play_terminal(engine, color=args.color)
 
 def cmd_data_build(args: argparse.Namespace) -> int:
     """SGF records in, training shards out."""
@@ -151,9 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--komi", type=float, default=7.0)
     p.add_argument("--rules", default="chinese")
     p.add_argument("--color", default="B", help="your colour, B or W")
-    p.add_argument("--opponent", choices=["mc", "random"], default="mc",
-                   help="mc: flat Monte Carlo over random playouts; random: uniform random moves")
-    p.add_argument("--playouts", type=int, default=32, help="playouts per candidate move (mc)")
+    p.add_argument("--model", default=None, help="as for tengen gtp")
+    p.add_argument("--visits", type=int, default=200, help="Tengen's search visits per move")
+    p.add_argument("--resign-threshold", type=float, default=0.1, help="win rate to resign at; 0 never resigns")
+    p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_play)
 

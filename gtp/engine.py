@@ -559,6 +559,13 @@ class GtpEngine:
                         return nv
         return "pass"
 
+    def best_moves(self, n: int = 3) -> list[dict]:
+        """The search's best moves for the player to move, without playing (``tengen play``'s hint)."""
+        g = self.game
+        budget = self.budget(g.to_play)
+        s = self._search(g, g.to_play, self.visits, None if budget is None else time.monotonic() + budget)
+        return s.analysis(n)
+
     def cmd_genmove(self, color):
         return self._genmove(color)
 
@@ -742,10 +749,8 @@ def _chains(board: np.ndarray) -> list[list[tuple[int, int]]]:
     return out
 
 
-def run_gtp(model: str | None = None, visits: int = 32, resign_threshold: float = 0.1, playouts: int = 4,
-            size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int = 0, device: str = "cpu",
-            stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Entry point of ``tengen gtp``: serve GTP on stdin/stdout until ``quit`` or end of input."""
+def build_engine(model: str | None = None, device: str = "cpu", **options) -> GtpEngine:
+    """A ``GtpEngine`` on ``model`` (default: the bundled network; ``"none"``: random playouts)."""
     from policy.modelfile import load_model, resolve_model
 
     net = None
@@ -755,7 +760,11 @@ def run_gtp(model: str | None = None, visits: int = 32, resign_threshold: float 
         print(f"loaded model {model}", file=sys.stderr, flush=True)
     else:
         print("no model: the search values positions by random playouts", file=sys.stderr, flush=True)
-    engine = GtpEngine(net, visits=visits, resign_threshold=resign_threshold, playouts=playouts, size=size,
-                       komi=komi, rules=rules, seed=seed, device=device)
-    engine.run(stdin or sys.stdin, stdout or sys.stdout)
+    return GtpEngine(net, device=device, **options)
+
+
+def run_gtp(model: str | None = None, device: str = "cpu", stdin: TextIO | None = None,
+            stdout: TextIO | None = None, **options) -> int:
+    """Entry point of ``tengen gtp``: serve GTP on stdin/stdout until ``quit`` or end of input."""
+    build_engine(model, device, **options).run(stdin or sys.stdin, stdout or sys.stdout)
     return 0

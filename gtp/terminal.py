@@ -1,20 +1,22 @@
-"""``tengen play``: a game against Tengen in a terminal (or from a script on stdin)."""
+"""``tengen play``: a game against Tengen in a terminal (or from a script on stdin).
+
+The opponent is the GTP engine of ``gtp.engine`` run in-process: the same
+search, network, pass and resignation policy that GUIs get.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
-import numpy as np
-
-from go_engine import Game, IllegalMove
+from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import COLUMNS
-from go_engine.players import monte_carlo_move, random_move
-from go_engine.sgf import write_sgf
 
-HELP = ("Type a move as a vertex (D4), or: pass, undo, resign, hint, save FILE, help, quit.")
+from .engine import GtpEngine
+
+HELP = "Type a move as a vertex (D4), or: pass, undo, resign, hint, save FILE, help, quit."
 
 
 def render(game: Game, last: str | None = None) -> str:
@@ -37,30 +39,26 @@ def render(game: Game, last: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def play_terminal(size: int = 9, komi: float = 7.0, rules: str = "chinese", color: str = "B",
-                  opponent: str = "mc", playouts: int = 32, seed: int = 0,
-                  stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    """Run one game; the user's moves come from ``stdin``. Returns 0."""
-    game = Game(size=size, komi=komi, rules=rules)
+def play_terminal(engine: GtpEngine, color: str = "B", stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """Run one game on ``engine``'s board; the user's moves come from ``stdin``. Returns 0."""
+    game = engine.game
     you = color.strip().upper()[:1]
     if you not in ("B", "W"):
         raise ValueError(f"--color must be B or W, got {color!r}")
-    rng = np.random.default_rng(seed)
-    choose: Callable[[Game], str]
-    if opponent == "random":
-        choose = lambda g: random_move(g, rng)  # noqa: E731
-    else:
-        choose = lambda g: monte_carlo_move(g, playouts, seed=int(rng.integers(1 << 30)))  # noqa: E731
+    them = "W" if you == "B" else "B"
     out = stdout.write
-    out(f"Tengen: {size}x{size}, komi {komi:g}, {game.rules.name} rules. You play {'Black' if you == 'B' else 'White'}.\n")
-    out(HELP + "\n")
+    out(f"Tengen: {game.size}x{game.size}, komi {game.komi:g}, {game.rules.name} rules. "
+        f"You play {'Black' if you == 'B' else 'White'}.\n{HELP}\n")
     last: str | None = None
     while not game.is_over:
         if game.to_play != you:
-            mv = choose(game)
-            game.play(mv)
+            mv = engine.cmd_genmove(them)
+            if mv == "resign":
+                game.resign(them)
+                out("Tengen resigns.\n")
+                break
             last = None if mv == "pass" else mv
-            out(f"Tengen ({game.moves[-1][0]}) plays {mv}\n")
+            out(f"Tengen ({them}) plays {mv}\n")
             continue
         out(render(game, last) + "\n")
         out(f"Your move ({you}): ")
@@ -80,8 +78,7 @@ def play_terminal(size: int = 9, komi: float = 7.0, rules: str = "chinese", colo
             out(HELP + "\n")
         elif low == "resign":
             game.resign(you)
-        elif low == "undo":
-            # take back the engine's reply and your move
+        elif low == "undo":  # take back Tengen's reply and your move
             undone = 0
             while game.moves and undone < 2:
                 game.undo()
@@ -92,28 +89,31 @@ def play_terminal(size: int = 9, komi: float = 7.0, rules: str = "chinese", colo
                 out("Nothing to undo.\n")
             last = None
         elif low == "hint":
-            out(f"Hint: {monte_carlo_move(game, playouts, seed=seed)}\n")
+            best = engine.best_moves(3)
+            out("Hint: " + ", ".join(f"{a['move']} ({a['winrate']:.0%}, {a['visits']} visits)" for a in best) + "\n")
         elif low == "save":
-            if not arg:
+            if not arg.strip():
                 out("Usage: save FILE\n")
                 continue
             try:
                 atomic_write_bytes(Path(arg.strip()), write_sgf(
-                    game, result=game.outcome(), black="You" if you == "B" else "Tengen",
+                    game, result=game.outcome(engine.dead_stones()) or "", black="You" if you == "B" else "Tengen",
                     white="Tengen" if you == "B" else "You").encode())
                 out(f"Saved to {arg.strip()}\n")
             except OSError as e:
                 out(f"Cannot save to {arg.strip()}: {e.strerror or e}\n")
         else:
-            try:
-                game.play(cmd, you)
-                last = None if cmd.lower() == "pass" else cmd.upper()
-            except (IllegalMove, ValueError) as e:
-                out(f"{e}. {HELP}\n")
+            resp, ok, _ = engine.handle(f"play {you} {cmd}")
+            if ok:
+                last = None if low == "pass" else cmd.upper()
+            else:
+                out(f"{resp.lstrip('? ').strip()}. {HELP}\n")
     out(render(game, last) + "\n")
-    result = game.outcome()
+    dead = engine.dead_stones() if not game.outcome() or game.outcome().reason == "score" else []
+    result = game.outcome(dead)
     if result is not None:
         if result.reason == "score":
-            out(f"Score ({game.rules.scoring} scoring, komi {komi:g}): {game.final_score():+g} for Black.\n")
+            out(f"Dead stones: {' '.join(dead) or 'none'}. Score ({game.rules.scoring} scoring, komi "
+                f"{game.komi:g}): {game.final_score(dead):+g} for Black.\n")
         out(f"Result: {result.result()}\n")
     return 0
