@@ -24,7 +24,7 @@ from typing import TextIO
 import numpy as np
 
 from go_engine import kernels as K
-from go_engine.coords import COLUMNS, PASS, index_names
+from go_engine.coords import COLUMNS, PASS
 from go_engine.game import Game, IllegalMove, handicap_vertices
 from go_engine.playout import k_playouts, random_playouts
 from go_engine.rules import get_rules
@@ -501,7 +501,7 @@ class GtpEngine:
         if self._dead_cache and self._dead_cache[0] == key:
             return self._dead_cache[1]
         board = g.board
-        own = random_playouts(g, 200, seed=12345).ownership
+        own = playout_ownership(g)
         dead = []
         for chain in _chains(board):
             color = board[chain[0]]
@@ -535,9 +535,17 @@ class GtpEngine:
             if move == "pass" and dead:
                 move = self._cleanup_move(g, c, s, dead)
         elif move != "pass" and last_pass:
-            score = g.final_score(self.dead_stones(g))
-            if (score > 0) == (c == "B") and score != 0:
-                move = "pass"
+            # The opponent passed: pass back if that wins. Under area scoring the win must not hang
+            # on our estimate of dead stones: while the opponent's dead stones stand in our area,
+            # capture them first (it costs nothing there), so that any scorer agrees.
+            sign = 1 if c == "B" else -1
+            dead = self.dead_stones(g)
+            if sign * g.final_score(dead) > 0:
+                theirs = [v for v in dead if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == -sign]
+                if g.rules.scoring == "territory" or not theirs or sign * g.score() > 0:
+                    move = "pass"
+                else:
+                    move = self._cleanup_move(g, c, s, theirs)
         self.log(f"genmove {c}: {move} winrate {winrate:.3f} visits {s.root_visits}"
                  f" in {time.monotonic() - t0:.2f}s")
         if play:
@@ -545,19 +553,23 @@ class GtpEngine:
         return move
 
     def _cleanup_move(self, g: Game, c: str, s: Search, dead: list[str]) -> str:
-        for a in s.analysis():
-            if a["move"] != "pass":
-                return a["move"]
+        """A move that attacks the ``dead`` stones (a liberty of theirs, the search's favourite of
+        those first), else the search's best move other than a pass."""
         legal = set(g.legal_moves(c))
+        libs = []
         for v in dead:
             r, col = int(v[1:]) - 1, COLUMNS.index(v[0])
             for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
                 rr, cc = r + dr, col + dc
                 if 0 <= rr < g.size and 0 <= cc < g.size:
                     nv = f"{COLUMNS[cc]}{rr + 1}"
-                    if nv in legal:
-                        return nv
-        return "pass"
+                    if nv in legal and nv not in libs:
+                        libs.append(nv)
+        ranked = [a["move"] for a in s.analysis() if a["move"] != "pass"]
+        for m in ranked:
+            if m in libs:
+                return m
+        return libs[0] if libs else ranked[0] if ranked else "pass"
 
     def best_moves(self, n: int = 3) -> list[dict]:
         """The search's best moves for the player to move, without playing (``tengen play``'s hint)."""
@@ -595,7 +607,7 @@ class GtpEngine:
             raise GtpError("invalid status")
         g = self.game
         dead = set(self.dead_stones())
-        own = random_playouts(g, 200, seed=12345).ownership
+        own = playout_ownership(g)
         lines = []
         for chain in _chains(g.board):
             verts = [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
@@ -648,7 +660,7 @@ class GtpEngine:
                            f"order {a['order']} pv {pv}")
         line = " ".join(out)
         if kata and ownership:
-            own = random_playouts(s.game, 64, seed=7).ownership
+            own = playout_ownership(s.game, 64, seed=7)
             if s.game.to_play == "W":
                 own = -own
             vals = [f"{own[r, c]:.3f}" for r in range(s.game.size - 1, -1, -1) for c in range(s.game.size)]
@@ -656,7 +668,7 @@ class GtpEngine:
         return line
 
     def _score_lead(self, g: Game) -> float:
-        sc = random_playouts(g, 32, seed=3).mean_score - g.komi - g.rules.bonus(g.handicap)
+        sc = _playable(g, 32, seed=3).mean_score - g.komi - g.rules.bonus(g.handicap)
         return sc if g.to_play == "B" else -sc
 
     def _analyze(self, args, cid: str, kata: bool):
@@ -725,6 +737,19 @@ class GtpEngine:
 
 
 _STREAMED = object()
+
+
+def _playable(game: Game, playouts: int, seed: int):
+    """Random playouts of ``game``, played on even after two passes (which end a playout at once)."""
+    if game.passes >= 2 and not game._resigned:
+        game = game.copy()
+        game.resume()
+    return random_playouts(game, playouts, seed=seed)
+
+
+def playout_ownership(game: Game, playouts: int = 200, seed: int = 12345) -> np.ndarray:
+    """Mean final owner of each point (+1 Black, -1 White) over random playouts of ``game``."""
+    return _playable(game, playouts, seed).ownership
 
 
 def _chains(board: np.ndarray) -> list[list[tuple[int, int]]]:

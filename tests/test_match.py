@@ -1,7 +1,6 @@
 """tengen match: the GTP client, the referee, forfeits, resume and the summary."""
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -84,3 +83,17 @@ def test_match_plays_scores_and_resumes(tmp_path):
     (tmp_path / "game-0001.json").write_text("{not json")
     with pytest.raises(ValueError, match="game-0001.json"):
         load_results(tmp_path)
+
+
+@needs_gnugo
+def test_full_game_against_gnugo_agrees_on_the_score(tmp_path):
+    """Tengen (the default network) against GNU Go 3.8 on 9x9: no illegal move, no forfeit, played to two
+    passes, and both engines' final_score equal the scorer's."""
+    tengen = f"{sys.executable} -m tengen_cli gtp --visits 32 --resign-threshold 0"
+    cfg = MatchConfig(engines=(tengen, f"{GNUGO} --mode gtp --level 1 --chinese-rules"), names=("tengen", "gnugo"),
+                      games=1, size=9, komi=7.5, scorer=f"{GNUGO} --mode gtp --chinese-rules",
+                      limit=Limit(hard=120), out=str(tmp_path))
+    rec = run_match(cfg, progress=lambda s: None)[0]
+    assert rec.reason == "score", rec.detail
+    assert rec.final_scores["tengen"] == rec.result
+    assert rec.final_scores["gnugo"][:2] == rec.result[:2] and float(rec.final_scores["gnugo"][2:]) == abs(rec.score)
