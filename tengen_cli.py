@@ -37,7 +37,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     from gtp.engine import build_engine
     from gtp.terminal import play_terminal
 
-    engine = build_engine(args.model, args.device, visits=args.visits, size=args.size, komi=args.komi,
+    engine = build_engine(args.model, args.device, threads=args.threads, visits=args.visits, size=args.size, komi=args.komi,
                           rules=args.rules, seed=args.seed, resign_threshold=args.resign_threshold)
     return play_terminal(engine, color=args.color)
 
@@ -82,9 +82,9 @@ def cmd_gtp(args: argparse.Namespace) -> int:
     """A GTP engine on stdin/stdout, for GUIs and servers."""
     from gtp.engine import run_gtp
 
-    return run_gtp(model=args.model, visits=args.visits, resign_threshold=args.resign_threshold,
-                   playouts=args.playouts, size=args.size, komi=args.komi, rules=args.rules, seed=args.seed,
-                   device=args.device)
+    return run_gtp(model=args.model, device=args.device, threads=args.threads, visits=args.visits,
+                   resign_threshold=args.resign_threshold, playouts=args.playouts, size=args.size, komi=args.komi,
+                   rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -125,7 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--komi", type=float, default=7.5)
     p.add_argument("--rules", default="chinese")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the network (default: torch's)")
+    p.add_argument("--analysis-interval", type=float, default=0.1,
+                   help="seconds between analysis lines when the request names no interval")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", default=None, help="TOML file of these options (top level or a [gtp] table)")
     p.set_defaults(func=cmd_gtp)
 
     p = sub.add_parser("match", help="play two GTP engines against each other")
@@ -156,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--visits", type=int, default=200, help="Tengen's search visits per move")
     p.add_argument("--resign-threshold", type=float, default=0.1, help="win rate to resign at; 0 never resigns")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the network (default: torch's)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", default=None, help="TOML file of these options (top level or a [play] table)")
     p.set_defaults(func=cmd_play)
 
     data = sub.add_parser("data", help="training data").add_subparsers(dest="data_command", required=True,
@@ -208,8 +214,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_config(path: str, command: str) -> dict:
+    """Options from a TOML file: top-level keys, then those of the ``[COMMAND]`` table over them."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise ValueError("--config needs Python 3.11 or later (tomllib)") from None
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise ValueError(f"--config {path}: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"--config {path}: not valid TOML: {e}") from None
+    values = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    values.update(data.get(command, {}))
+    return {k.replace("-", "_"): v for k, v in values.items()}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; with ``--config FILE`` its values become defaults that the line overrides."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    path = getattr(args, "config", None)
+    if not path:
+        return args
+    values = load_config(path, args.command)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
+    known = {a.dest for a in sub._actions} - {"help", "config", "func"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"--config {path}: unknown option(s) for tengen {args.command}: {', '.join(unknown)}")
+    sub.set_defaults(**values)
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except ValueError as e:
+        print(f"tengen: error: {e}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

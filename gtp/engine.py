@@ -96,11 +96,12 @@ class PlayoutEvaluator:
 class GtpEngine:
     def __init__(self, model=None, visits: int = 32, resign_threshold: float = 0.1, playouts: int = 4,
                  size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int = 0,
-                 device: str = "cpu", log: TextIO | None = None) -> None:
+                 device: str = "cpu", analysis_interval: float = 0.1, log: TextIO | None = None) -> None:
         self.log_file = log if log is not None else sys.stderr
         self.visits = max(1, int(visits))
         self.resign_threshold = resign_threshold
         self.seed = seed
+        self.analysis_interval = analysis_interval
         self.evaluator = NetworkEvaluator(model, device) if model is not None else PlayoutEvaluator(playouts, seed)
         self.cfg = SearchConfig()
         self.size, self.komi, self.rules = size, float(komi), rules
@@ -622,7 +623,7 @@ class GtpEngine:
     def _parse_analyze(self, args):
         args = list(args)
         color = None
-        interval = 0.0
+        interval = self.analysis_interval
         ownership = False
         if args and args[0].lower() in ("b", "w", "black", "white"):
             color = parse_color(args.pop(0))
@@ -774,10 +775,15 @@ def _chains(board: np.ndarray) -> list[list[tuple[int, int]]]:
     return out
 
 
-def build_engine(model: str | None = None, device: str = "cpu", **options) -> GtpEngine:
+def build_engine(model: str | None = None, device: str = "cpu", threads: int | None = None,
+                 **options) -> GtpEngine:
     """A ``GtpEngine`` on ``model`` (default: the bundled network; ``"none"``: random playouts)."""
     from policy.modelfile import load_model, resolve_model
 
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     net = None
     model = resolve_model(model)
     if model:
@@ -788,8 +794,8 @@ def build_engine(model: str | None = None, device: str = "cpu", **options) -> Gt
     return GtpEngine(net, device=device, **options)
 
 
-def run_gtp(model: str | None = None, device: str = "cpu", stdin: TextIO | None = None,
-            stdout: TextIO | None = None, **options) -> int:
+def run_gtp(model: str | None = None, device: str = "cpu", threads: int | None = None,
+            stdin: TextIO | None = None, stdout: TextIO | None = None, **options) -> int:
     """Entry point of ``tengen gtp``: serve GTP on stdin/stdout until ``quit`` or end of input."""
-    build_engine(model, device, **options).run(stdin or sys.stdin, stdout or sys.stdout)
+    build_engine(model, device, threads, **options).run(stdin or sys.stdin, stdout or sys.stdout)
     return 0

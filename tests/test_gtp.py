@@ -1,4 +1,4 @@
-"""The GTP engine: protocol, commands, analysis streaming, and a game against GNU Go."""
+"""The GTP engine: protocol, commands, analysis streaming, scoring, options."""
 
 import io
 import os
@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+import pytest
 
 from go_engine.sgf import parse_sgf
 from gtp.engine import GtpEngine
@@ -210,3 +211,20 @@ def test_subprocess_pipes_and_eof():
     assert res[0] == "=1" and re.fullmatch(r"=2 [A-G][1-7]", res[1]) and res[2].startswith("?3")
     assert res[3] == "=4 Tengen"
     assert "genmove" in p.stderr and "genmove" not in p.stdout
+
+
+def test_config_file_gives_defaults_the_command_line_overrides(tmp_path, capsys):
+    from tengen_cli import main, parse_args
+    cfg = tmp_path / "tengen.toml"
+    cfg.write_text('visits = 77\nresign-threshold = 0.0\n[gtp]\nkomi = 6.5\nrules = "japanese"\n[play]\nkomi = 0.5\n')
+    args = parse_args(["gtp", "--config", str(cfg), "--rules", "aga"])
+    assert (args.visits, args.resign_threshold, args.komi, args.rules) == (77, 0.0, 6.5, "aga")
+    assert parse_args(["play", "--config", str(cfg)]).komi == 0.5
+    cfg.write_text("visits = 5\nponies = 3\n")
+    assert main(["gtp", "--config", str(cfg)]) == 2
+    assert "unknown option(s) for tengen gtp: ponies" in capsys.readouterr().err
+    cfg.write_text("visits = [\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        parse_args(["gtp", "--config", str(cfg)])
+    with pytest.raises(ValueError, match="No such file"):
+        parse_args(["gtp", "--config", str(tmp_path / "missing.toml")])
