@@ -1,9 +1,11 @@
 """Training-data shards: games as compact move lists, read and written atomically.
 
-Format ``tengen-shard`` version 1 (docs/data-format.md): one uncompressed ``.npz``
+Format ``tengen-shard`` version 2 (docs/data-format.md): one uncompressed ``.npz``
 per shard holding whole games of one board size. Positions are not stored:
 the loader replays each game with the rules kernels and computes features, so
-a position costs two bytes on disk.
+a position costs two bytes on disk, plus its policy target where that is a
+search's visit distribution rather than the move played (self-play). Version 1
+shards (no distributions) are still read.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from .atomic import atomic_write_bytes
 from .rules import PRESETS
 
 FORMAT = "tengen-shard"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
 RULE_NAMES = tuple(sorted(PRESETS))
 WINNER_UNKNOWN = -2  # winner codes: 1 black, -1 white, 0 draw, -2 unknown
 
@@ -45,6 +48,10 @@ class GameRecord:
     margin: float = float("nan")  # black minus white, when the record gives it
     handicap: int = 0
     key: int = 0  # 64-bit hash of the moves, for de-duplication and the split
+    # Self-play: per move, the search's visit distribution as (points, probabilities), or None for
+    # a move that is not a policy target (a fast search). None for the whole game: the move played
+    # is the target of every position (records of human games).
+    targets: list[tuple[np.ndarray, np.ndarray] | None] | None = None
 
 
 def _encode(pairs: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -62,6 +69,16 @@ def write_shard(path: str | Path, records: Sequence[GameRecord]) -> None:
         raise ValueError("all games of a shard must have the same board size")
     moves = [_encode(r.moves) for r in records]
     setup = [_encode(r.setup) for r in records]
+    counts, points, probs = [], [], []
+    for r in records:
+        if r.targets is not None and len(r.targets) != len(r.moves):
+            raise ValueError(f"game with {len(r.moves)} moves has {len(r.targets)} policy targets")
+        for t in (r.targets or []):
+            n = 0 if t is None else len(t[0])
+            counts.append(n)
+            if n:
+                points.append(np.asarray(t[0], np.int16))
+                probs.append(np.asarray(t[1], np.float16))
     header = {"format": FORMAT, "version": VERSION, "size": size, "games": len(records),
               "positions": int(sum(len(m) for m in moves)), "rules": list(RULE_NAMES)}
     arrays = {
@@ -76,6 +93,10 @@ def write_shard(path: str | Path, records: Sequence[GameRecord]) -> None:
         "margin": np.array([r.margin for r in records], dtype=np.float32),
         "handicap": np.array([r.handicap for r in records], dtype=np.int8),
         "key": np.array([r.key for r in records], dtype=np.uint64),
+        "has_targets": np.array([r.targets is not None for r in records], dtype=np.int8),
+        "target_offset": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        "target_point": np.concatenate(points) if points else np.zeros(0, np.int16),
+        "target_prob": np.concatenate(probs) if probs else np.zeros(0, np.float16),
     }
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -99,6 +120,11 @@ class Shard:
     handicap: np.ndarray
     key: np.ndarray
     rule_names: tuple[str, ...]
+    has_targets: np.ndarray  # int8 [G]: 1 for games whose moves carry search distributions
+    target_offset: np.ndarray  # int64 [1 + moves of those games, in game order]
+    target_point: np.ndarray
+    target_prob: np.ndarray
+    _target_start: np.ndarray = field(default=None, repr=False)  # per game: its first entry of target_offset
 
     @property
     def num_games(self) -> int:
@@ -114,8 +140,21 @@ class Shard:
     def game_setup(self, i: int) -> np.ndarray:
         return self.setup[self.setup_offset[i]:self.setup_offset[i + 1]]
 
+    def game_targets(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Game ``i``'s search distributions as (offsets per move, points, probabilities), or None
+        when the moves played are the targets."""
+        if not self.has_targets[i]:
+            return None
+        if self._target_start is None:
+            lengths = np.diff(self.game_offset) * (self.has_targets != 0)
+            self._target_start = np.concatenate([[0], np.cumsum(lengths)])
+        a = int(self._target_start[i])
+        off = self.target_offset[a:a + len(self.game_moves(i)) + 1]
+        return off - off[0], self.target_point[off[0]:off[-1]], self.target_prob[off[0]:off[-1]]
+
 
 _ARRAYS = ("game_offset", "setup_offset", "moves", "setup", "komi", "rules", "winner", "margin", "handicap", "key")
+_TARGET_ARRAYS = ("has_targets", "target_offset", "target_point", "target_prob")
 
 
 def read_shard(path: str | Path) -> Shard:
@@ -128,13 +167,20 @@ def read_shard(path: str | Path) -> Shard:
             header = json.loads(bytes(z["header"]).decode())
             if header.get("format") != FORMAT:
                 raise ShardError(f"{path}: not a {FORMAT} file (format {header.get('format')!r})")
-            if header.get("version") != VERSION:
-                raise ShardError(f"{path}: shard format version {header.get('version')} is not supported "
-                                 f"(this Tengen reads version {VERSION}); rebuild it with `tengen data build`")
-            missing = [a for a in _ARRAYS if a not in z.files]
+            version = header.get("version")
+            if version not in READABLE:
+                raise ShardError(f"{path}: shard format version {version} is not supported "
+                                 f"(this Tengen reads versions {', '.join(map(str, READABLE))}); "
+                                 "rebuild it with `tengen data build`")
+            names = _ARRAYS + (_TARGET_ARRAYS if version >= 2 else ())
+            missing = [a for a in names if a not in z.files]
             if missing:
                 raise ShardError(f"{path}: missing arrays {missing}")
-            arrays = {a: z[a] for a in _ARRAYS}
+            arrays = {a: z[a] for a in names}
+            if version < 2:
+                arrays.update(has_targets=np.zeros(len(arrays["komi"]), np.int8),
+                              target_offset=np.zeros(1, np.int64), target_point=np.zeros(0, np.int16),
+                              target_prob=np.zeros(0, np.float16))
     except ShardError:
         raise
     except FileNotFoundError:
@@ -165,5 +211,14 @@ def _check(s: Shard, header: dict) -> None:
         bad = "setup stone outside the board"
     elif len(s.rules) and (s.rules.min() < 0 or s.rules.max() >= len(s.rule_names)):
         bad = "unknown rules index"
+    elif len(s.has_targets) != g:
+        bad = "game arrays of different lengths"
+    elif len(s.target_offset) != 1 + int((np.diff(s.game_offset) * (s.has_targets != 0)).sum()):
+        bad = "target offsets of the wrong length"
+    elif (s.target_offset[0] != 0 or s.target_offset[-1] != len(s.target_point)
+          or len(s.target_prob) != len(s.target_point) or np.any(np.diff(s.target_offset) < 0)):
+        bad = "inconsistent target offsets"
+    elif len(s.target_point) and (s.target_point.min() < 0 or s.target_point.max() > s.size * s.size):
+        bad = "policy target outside the board"
     if bad:
         raise ShardError(f"{s.path}: corrupt shard ({bad})")

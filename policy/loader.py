@@ -25,12 +25,14 @@ class Batch:
     """One batch; every array's first axis is the batch.
 
     ``policy`` is the move played (``row * size + col`` after the symmetry, ``size * size`` for a
-    pass); ``value`` the result for the player to move (1 win, -1 loss, 0 draw) where
+    pass) and ``policy_target`` the distribution to learn: the search's visits in self-play
+    records, else the move played as a one-hot vector; ``value`` the result for the player to move (1 win, -1 loss, 0 draw) where
     ``value_mask`` is 1; ``score`` the final margin for the player to move where ``score_mask`` is 1."""
 
     planes: np.ndarray  # uint8 [B, NUM_PLANES, size, size]
     globals: np.ndarray  # float32 [B, NUM_GLOBALS]
     policy: np.ndarray  # int64 [B]
+    policy_target: np.ndarray  # float32 [B, size * size + 1]
     value: np.ndarray  # float32 [B]
     value_mask: np.ndarray  # float32 [B]
     score: np.ndarray  # float32 [B]
@@ -107,12 +109,13 @@ class PositionLoader:
             moves = shard.game_moves(g)
             if len(moves) == 0:
                 continue
-            if self.sample_rate >= 1.0:
-                select = np.arange(len(moves), dtype=np.int64)
-            else:
-                select = np.flatnonzero(rng.random(len(moves)) < self.sample_rate)
-                if len(select) == 0:
-                    continue
+            targets = shard.game_targets(g)
+            # self-play: only moves chosen by a full search carry a policy target and become positions
+            usable = (np.flatnonzero(np.diff(targets[0]) > 0) if targets is not None
+                      else np.arange(len(moves), dtype=np.int64))
+            select = usable if self.sample_rate >= 1.0 else usable[rng.random(len(usable)) < self.sample_rate]
+            if len(select) == 0:
+                continue
             k = len(select)
             syms = rng.integers(0, 8, k) if self.symmetries else np.zeros(k, np.int64)
             planes = np.empty((k, NUM_PLANES, size, size), dtype=np.uint8)
@@ -138,14 +141,29 @@ class PositionLoader:
                 for j in range(got):
                     own[j] = apply_symmetry(final * sign[j], int(syms[j]))
             omask = np.full(got, 1.0 if two_passes else 0.0, np.float32)
-            yield (planes[:got], globs[(to_move[:got] == K.WHITE).astype(np.int64)], policy[:got],
+            dist = np.zeros((got, size * size + 1), np.float32)
+            if targets is None:
+                dist[np.arange(got), policy[:got]] = 1.0
+            else:
+                off, pts, probs = targets
+                for j in range(got):
+                    m = int(select[j])
+                    p, q = pts[off[m]:off[m + 1]].astype(np.int64), probs[off[m]:off[m + 1]].astype(np.float32)
+                    board = np.zeros(size * size, np.float32)
+                    on = p < size * size
+                    board[p[on]] = q[on]
+                    dist[j, :-1] = apply_symmetry(board.reshape(size, size), int(syms[j])).ravel()
+                    dist[j, -1] = q[~on].sum()
+                    dist[j] /= max(1e-12, float(dist[j].sum()))
+            yield (planes[:got], globs[(to_move[:got] == K.WHITE).astype(np.int64)], policy[:got], dist,
                    value.astype(np.float32), vmask, score.astype(np.float32), smask, own, omask)
 
     def __iter__(self) -> Iterator[Batch]:
         rng = np.random.default_rng(self.seed)
         size, cap, bs = self.size, self.buffer_size, self.batch_size
         buf = [np.empty((cap, NUM_PLANES, size, size), np.uint8), np.empty((cap, NUM_GLOBALS), np.float32),
-               np.empty(cap, np.int64)] + [np.empty(cap, np.float32) for _ in range(4)] + [
+               np.empty(cap, np.int64), np.empty((cap, size * size + 1), np.float32)] + [
+               np.empty(cap, np.float32) for _ in range(4)] + [
                np.empty((cap, size, size), np.float32), np.empty(cap, np.float32)]
         source = self._positions(rng)
         pending: list = [None, 0]  # the chunk being consumed and how far

@@ -69,15 +69,16 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def to_tensors(b: Batch, device: torch.device) -> dict[str, torch.Tensor]:
-    t = {k: torch.from_numpy(getattr(b, k)) for k in ("planes", "globals", "policy", "value", "value_mask",
-                                                        "score", "score_mask", "ownership", "ownership_mask")}
+    names = ("planes", "globals", "policy", "policy_target", "value", "value_mask", "score", "score_mask",
+             "ownership", "ownership_mask")
+    t = {k: torch.from_numpy(getattr(b, k)) for k in names}
     out = {k: v.to(device, non_blocking=True) for k, v in t.items()}
     out["planes"] = out["planes"].float().contiguous(memory_format=torch.channels_last)  # faster on CUDA and CPU
     return out
 
 
 def losses(out: dict[str, torch.Tensor], t: dict[str, torch.Tensor], cfg: TrainConfig) -> dict[str, torch.Tensor]:
-    policy = F.cross_entropy(out["policy"].float(), t["policy"])
+    policy = -(t["policy_target"] * F.log_softmax(out["policy"].float(), dim=1)).sum(dim=1).mean()
     vm, sm = t["value_mask"], t["score_mask"]
     # value target: 1 win, 0 loss, 0.5 draw, for the player to move
     vt = (t["value"] + 1.0) / 2.0

@@ -133,3 +133,72 @@ def test_ownership_target_where_the_game_ended_by_passing(tmp_path):
     for b in PositionLoader([tmp_path], batch_size=16, seed=0, epochs=1, symmetries=True, buffer_size=32):
         for j in np.flatnonzero(b.ownership_mask):
             assert np.abs(b.ownership[j]).sum() == np.abs(final).sum()
+
+
+def _with_targets(rec, rng, every=2):
+    """A self-play-like record: every ``every``-th move carries a visit distribution that puts 0.6 on
+    the move played and the rest on two other points (or pass)."""
+    a = rec.size * rec.size
+    targets = []
+    for i, (_, p) in enumerate(rec.moves):
+        if i % every:
+            targets.append(None)
+            continue
+        others = rng.choice([q for q in range(a + 1) if q != p], 2, replace=False)
+        targets.append((np.array([p, *others], np.int16), np.array([0.6, 0.3, 0.1], np.float32)))
+    rec.targets = targets
+    return rec
+
+
+def test_visit_distributions_round_trip_and_version_1_still_reads(tmp_path):
+    rng = np.random.default_rng(3)
+    recs = _records(4)
+    recs[1] = _with_targets(recs[1], rng)
+    recs[3] = _with_targets(recs[3], rng, every=3)
+    write_shard(tmp_path / "a.npz", recs)
+    s = read_shard(tmp_path / "a.npz")
+    assert s.game_targets(0) is None and s.game_targets(2) is None
+    for i in (1, 3):
+        off, pts, probs = s.game_targets(i)
+        assert len(off) == len(recs[i].moves) + 1
+        for m, t in enumerate(recs[i].targets):
+            got = pts[off[m]:off[m + 1]]
+            assert (t is None and len(got) == 0) or list(got) == list(t[0])
+            if t is not None:
+                assert np.allclose(probs[off[m]:off[m + 1]], t[1], atol=1e-3)
+    # a version-1 shard (no target arrays) reads as games whose moves are the targets
+    with np.load(tmp_path / "a.npz") as z:
+        arrays = {k: z[k] for k in z.files if not k.startswith(("has_targets", "target_"))}
+    header = json.loads(bytes(arrays["header"]).decode())
+    arrays["header"] = np.frombuffer(json.dumps(dict(header, version=1)).encode(), np.uint8)
+    np.savez(tmp_path / "v1.npz", **arrays)
+    v1 = read_shard(tmp_path / "v1.npz")
+    assert v1.num_games == 4 and all(v1.game_targets(i) is None for i in range(4))
+    # a version-2 shard whose target arrays disagree is refused
+    with np.load(tmp_path / "a.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["target_offset"] = arrays["target_offset"][:-1]
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ShardError, match="target offsets"):
+        read_shard(tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match="policy targets"):
+        write_shard(tmp_path / "x.npz", [GameRecord(9, 7.0, "chinese", [(1, 3)], targets=[])])
+
+
+def test_loader_uses_visit_distributions_under_symmetries(tmp_path):
+    rng = np.random.default_rng(5)
+    recs = [_with_targets(r, rng) for r in _records(3)]
+    human = _records(2, seed=9)
+    write_shard(tmp_path / "a.npz", recs + human)
+    n_targets = sum(t is not None for r in recs for t in r.targets)
+    n_human = sum(len(r.moves) for r in human)
+    seen = 0
+    for b in PositionLoader([tmp_path / "a.npz"], batch_size=16, seed=1, epochs=1):
+        assert np.allclose(b.policy_target.sum(axis=1), 1.0, atol=1e-3)
+        top = b.policy_target.argmax(axis=1)
+        # the move played carries the largest share and moves with the board under every symmetry
+        assert np.array_equal(top, b.policy)
+        soft = b.policy_target.max(axis=1) < 0.99
+        assert np.allclose(np.sort(b.policy_target[soft], axis=1)[:, -3:], [0.1, 0.3, 0.6], atol=2e-3)
+        seen += len(b)
+    assert seen == n_targets + n_human  # moves of fast searches are not positions
