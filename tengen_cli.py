@@ -103,6 +103,23 @@ def cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_selfplay(args: argparse.Namespace) -> int:
+    """Self-play games written as SGF and training shards."""
+    from selfplay.selfplay import SelfPlayConfig, run_selfplay
+
+    cfg = SelfPlayConfig(size=args.size, komi=args.komi, rules=args.rules, full_visits=args.full_visits,
+                         fast_visits=args.fast_visits, full_fraction=args.full_fraction, parallel=args.parallel,
+                         resign_threshold=args.resign_threshold, no_resign_fraction=args.no_resign_fraction)
+    summary = run_selfplay(args.model, cfg, args.games, args.out, workers=args.workers, device=args.device,
+                           seed=args.seed)
+    text = json.dumps(summary, indent=1)
+    print(text)
+    from go_engine.atomic import atomic_write_bytes
+
+    atomic_write_bytes(Path(args.out) / "summary.json", text.encode())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tengen", description="Tengen, a Go program that learns.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -150,6 +167,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parallel", type=int, default=1, help="games at once")
     p.add_argument("--out", required=True, help="folder for SGF and results (a rerun resumes)")
     p.set_defaults(func=cmd_match)
+
+    p = sub.add_parser("selfplay", help="self-play games for training (SGF + shards)")
+    p.add_argument("--out", required=True, help="folder of finished games (a rerun resumes)")
+    p.add_argument("--games", type=int, required=True, help="finished games the folder should hold")
+    p.add_argument("--model", default=None, help="as for tengen gtp; none: uniform priors, value 0")
+    p.add_argument("--size", type=int, default=9)
+    p.add_argument("--komi", type=float, default=7.0)
+    p.add_argument("--rules", default="chinese")
+    p.add_argument("--full-visits", type=int, default=200, help="visits of a full search (a policy target)")
+    p.add_argument("--fast-visits", type=int, default=40, help="visits of a fast search")
+    p.add_argument("--full-fraction", type=float, default=0.25, help="share of moves with a full search")
+    p.add_argument("--parallel", type=int, default=16, help="games in progress at once per worker")
+    p.add_argument("--workers", type=int, default=1, help="processes")
+    p.add_argument("--resign-threshold", type=float, default=0.05, help="win rate to resign at")
+    p.add_argument("--no-resign-fraction", type=float, default=0.1,
+                   help="share of games played out to measure wrong resignations")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_selfplay)
 
     p = sub.add_parser("play", help="play a game in the terminal")
     p.add_argument("--size", type=int, default=9)

@@ -1,0 +1,272 @@
+"""Self-play: many games at once in one process, sharing each network call (``tengen selfplay``).
+
+Each move gets either a full search (``full_visits``, root noise, its visit
+distribution becomes a policy target) or, with probability ``1 - full_fraction``,
+a fast one (``fast_visits``, no noise, no policy target): KataGo's playout cap
+randomization. A player resigns after ``resign_moves`` consecutive moves with
+its win rate below ``resign_threshold``, except in a ``no_resign_fraction`` of
+games, which are played out to measure how often resigning would have been
+wrong. Every finished game is written at once, atomically, three times over:
+``NAME.sgf`` (visits and value in each move's comment), ``NAME.npz`` (a
+one-game training shard with the visit distributions, the outcome and, when
+the game ended by passing, the final position) and ``NAME.json`` (its
+statistics). A killed run loses only the games in progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from go_engine import Game, write_sgf
+from go_engine.atomic import atomic_write_bytes
+from go_engine.coords import PASS, index_names
+from go_engine.shards import WINNER_UNKNOWN, GameRecord, write_shard
+
+from .search import EXPANDED, Search, SearchConfig, run_many, temperature_schedule
+
+
+@dataclass
+class SelfPlayConfig:
+    size: int = 9
+    komi: float = 7.0
+    rules: str = "chinese"
+    full_visits: int = 200
+    fast_visits: int = 40
+    full_fraction: float = 0.25
+    parallel: int = 16  # games in progress at once, evaluated together
+    temperature: float = 1.0  # at the first move, decaying towards temperature_end
+    temperature_end: float = 0.2
+    temperature_halflife: float | None = None  # default: size * size / 12 moves
+    resign_threshold: float = 0.05  # win rate
+    resign_moves: int = 3  # consecutive moves below the threshold
+    no_resign_fraction: float = 0.1
+    max_moves: int | None = None  # default: 3 * size * size, then scored as it stands
+    noise_alpha: float | None = None  # default: 0.03 * 361 / size^2
+    batch_size: int = 8  # leaves per tree per network call
+
+
+@dataclass
+class GameStats:
+    name: str
+    moves: int
+    result: str
+    winner: str | None
+    score: float | None
+    full_moves: int
+    resign_allowed: bool
+    would_resign: str | None  # in a game played out: the first player whose win rate called for resigning
+    seconds: float
+
+
+class _Slot:
+    def __init__(self, cfg: SelfPlayConfig, seed: int, rng: np.random.Generator) -> None:
+        self.scfg = SearchConfig(noise_alpha=cfg.noise_alpha or 0.03 * 361 / cfg.size ** 2)
+        self.search = Search(Game(cfg.size, cfg.komi, cfg.rules), self.scfg, seed=seed)
+        self.resign_allowed = bool(rng.random() >= cfg.no_resign_fraction)
+        self.low = {"B": 0, "W": 0}
+        self.would_resign: str | None = None
+        self.resigned: str | None = None
+        self.moves: list[tuple[int, int]] = []
+        self.targets: list = []
+        self.comments: dict[int, str] = {}
+        self.start = time.monotonic()
+        self.full = False
+
+    @property
+    def game(self) -> Game:
+        return self.search.game
+
+
+def _flat(point: int, size: int) -> int:
+    """Kernel point -> ``row * size + col`` (``size * size`` for a pass)."""
+    if point == PASS:
+        return size * size
+    return (point // (size + 2) - 1) * size + point % (size + 2) - 1
+
+
+def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, prefix: str, seed: int = 0,
+               first: int = 0, progress=None) -> list[GameStats]:
+    """Play ``games`` games, writing each as ``out/{prefix}-{n:06d}.{sgf,npz,json}`` (n from ``first``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    size = cfg.size
+    names = index_names(size)
+    halflife = cfg.temperature_halflife or size * size / 12
+    max_moves = cfg.max_moves or 3 * size * size
+    slots: list[_Slot] = []
+    started = 0
+    stats: list[GameStats] = []
+    while len(stats) < games:
+        while len(slots) < cfg.parallel and started < games:
+            slots.append(_Slot(cfg, int(rng.integers(1 << 31)), rng))
+            started += 1
+        for s in slots:  # decide each search's kind before it starts: noise goes with full searches
+            s.full = bool(rng.random() < cfg.full_fraction)
+            s.scfg.noise_alpha = (cfg.noise_alpha or 0.03 * 361 / size ** 2) if s.full else None
+            if s.full and s.search.tree.state[s.search.tree.root] == EXPANDED:
+                s.search._maybe_noise()  # a reused root is expanded already
+        for kind, visits in ((True, cfg.full_visits), (False, cfg.fast_visits)):
+            group = [s.search for s in slots if s.full == kind]
+            if group:
+                run_many(group, visits, evaluator, batch_size=cfg.batch_size)
+        finished = []
+        for s in slots:
+            g, sr = s.game, s.search
+            color = g.to_play
+            n = len(g.moves)
+            winrate = (sr.root_value() + 1) / 2
+            if s.full:
+                dist = sr.policy_target()
+                nz = np.flatnonzero(dist)
+                s.targets.append((nz.astype(np.int16), dist[nz].astype(np.float32)))
+            else:
+                s.targets.append(None)
+            s.low[color] = s.low[color] + 1 if winrate < cfg.resign_threshold else 0
+            if s.low[color] >= cfg.resign_moves and n >= size * size // 4:
+                if s.resign_allowed:
+                    s.targets.pop()
+                    s.resigned = color
+                    g.resign(color)
+                    finished.append(s)
+                    continue
+                s.would_resign = s.would_resign or color
+            point = sr.choose(temperature_schedule(n, cfg.temperature, cfg.temperature_end, halflife=halflife))
+            top = sorted(sr.analysis(5), key=lambda a: -a["visits"])
+            s.comments[n + 1] = (f"{'full' if s.full else 'fast'} search, {sr.root_visits} visits, "
+                                 f"win rate {winrate:.3f} for {color}; "
+                                 + " ".join(f"{a['move']}:{a['visits']}" for a in top))
+            s.moves.append((1 if color == "B" else 2, _flat(point, size)))
+            s.scfg.noise_alpha = None  # the next search's kind decides its noise
+            sr.advance("pass" if point == PASS else names[point])
+            if g.is_over or len(g.moves) >= max_moves:
+                finished.append(s)
+        for s in finished:
+            slots.remove(s)
+            rec = _finish(s, cfg, out, f"{prefix}-{first + len(stats):06d}")
+            stats.append(rec)
+            if progress:
+                progress(rec)
+    return stats
+
+
+def _finish(s: _Slot, cfg: SelfPlayConfig, out: Path, name: str) -> GameStats:
+    g = s.game
+    score = None
+    if s.resigned:
+        winner = "W" if s.resigned == "B" else "B"
+        result = f"{winner}+R"
+    else:
+        score = float(g.score())  # area, every stone alive: the game was played to two passes (or the cap)
+        winner = None if score == 0 else ("B" if score > 0 else "W")
+        result = "0" if winner is None else f"{winner}+{abs(score):g}"
+    key = int.from_bytes(hashlib.blake2b(np.array(s.moves, np.int16).tobytes() + name.encode(),
+                                         digest_size=8).digest(), "little")
+    rec = GameRecord(cfg.size, cfg.komi, cfg.rules, s.moves, winner={"B": 1, "W": -1, None: 0}[winner],
+                     margin=score if score is not None else float("nan"), key=key, targets=s.targets)
+    full = sum(t is not None for t in s.targets)
+    st = GameStats(name, len(s.moves), result, winner, score, full, s.resign_allowed, s.would_resign,
+                   round(time.monotonic() - s.start, 2))
+    comments = dict(s.comments)
+    comments[0] = (f"Tengen self-play: {cfg.full_visits}/{cfg.fast_visits} visits (full/fast), "
+                   f"{full} full searches; resignation {'on' if s.resign_allowed else 'off'}"
+                   + (f"; {s.would_resign} would have resigned" if s.would_resign else ""))
+    sgf = write_sgf(g, result=result, black="Tengen", white="Tengen", comments=comments)
+    # the statistics last: a game counts as done once its .json exists
+    atomic_write_bytes(out / f"{name}.sgf", sgf.encode())
+    write_shard(out / f"{name}.npz", [rec])
+    atomic_write_bytes(out / f"{name}.json", json.dumps(asdict(st)).encode())
+    return st
+
+
+def load_stats(out: str | Path) -> list[GameStats]:
+    stats = []
+    for f in sorted(Path(out).glob("*.json")):
+        try:
+            stats.append(GameStats(**json.loads(f.read_text())))
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{f}: not a self-play game record ({e})") from None
+    return stats
+
+
+def summarize(stats: list[GameStats]) -> dict:
+    """Games, results by colour, moves, and the resignation false-positive rate with its 95% interval."""
+    from gtp.match import wilson
+
+    played_out = [s for s in stats if not s.resign_allowed and s.would_resign]
+    wrong = sum(1 for s in played_out if s.winner == s.would_resign)
+    lo, hi = wilson(wrong, len(played_out))
+    n = len(stats)
+    return {"games": n, "black_wins": sum(s.winner == "B" for s in stats),
+            "white_wins": sum(s.winner == "W" for s in stats), "draws": sum(s.winner is None for s in stats),
+            "resigned": sum(s.result.endswith("+R") for s in stats),
+            "mean_moves": round(float(np.mean([s.moves for s in stats])), 1) if n else 0.0,
+            "full_searches": sum(s.full_moves for s in stats),
+            "resign_checks": len(played_out), "resign_false_positives": wrong,
+            "resign_false_positive_rate": (wrong / len(played_out)) if played_out else None,
+            "resign_false_positive_95": [round(lo, 3), round(hi, 3)] if played_out else None,
+            "seconds_per_game": round(float(np.mean([s.seconds for s in stats])), 2) if n else 0.0}
+
+
+def _worker(model: str | None, device: str, cfg: SelfPlayConfig, games: int, out: str, prefix: str, seed: int,
+            first: int, threads: int | None) -> None:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    play_games(make_evaluator(model, device), cfg, games, out, prefix, seed=seed, first=first)
+
+
+def make_evaluator(model: str | None, device: str = "cpu"):
+    """The network of ``model`` (default: the bundled one), or uniform priors without one."""
+    from policy.modelfile import load_model, resolve_model
+
+    from .search import NetworkEvaluator, UniformEvaluator
+
+    path = resolve_model(model)
+    if path is None:
+        return UniformEvaluator()
+    net, _info = load_model(path, device)
+    return NetworkEvaluator(net, device)
+
+
+def run_selfplay(model: str | None, cfg: SelfPlayConfig, games: int, out: str | Path, workers: int = 1,
+                 device: str = "cpu", seed: int = 0, progress=print) -> dict:
+    """Play until ``out`` holds ``games`` finished games (a rerun resumes), with ``workers`` processes."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    done = load_stats(out)
+    todo = games - len(done)
+    if todo <= 0:
+        return summarize(done)
+    shares = [todo // workers + (1 if w < todo % workers else 0) for w in range(workers)]
+    run_id = f"{int(time.time()):x}"  # names of this run's games never collide with earlier ones
+    if workers == 1:
+        play_games(make_evaluator(model, device), cfg, todo, out, f"sp-{run_id}-w0", seed=seed,
+                   progress=lambda s: progress(f"{s.name}: {s.result} in {s.moves} moves ({s.seconds:.1f} s)"))
+    else:
+        ctx = mp.get_context("spawn")
+        threads = max(1, (mp.cpu_count() or 1) // workers)
+        procs = [ctx.Process(target=_worker, args=(model, device, cfg, share, str(out), f"sp-{run_id}-w{w}",
+                                                   seed * 1000 + w, 0, threads), daemon=True)
+                 for w, share in enumerate(shares) if share > 0]
+        for p in procs:
+            p.start()
+        try:
+            for p in procs:
+                p.join()
+        finally:
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+        failed = [p.exitcode for p in procs if p.exitcode]
+        if failed:
+            raise RuntimeError(f"{len(failed)} self-play worker(s) failed (exit codes {failed})")
+    return summarize(load_stats(out))

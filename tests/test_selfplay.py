@@ -1,0 +1,76 @@
+"""Self-play: games written as SGF, shards with visit targets and statistics; resignation; resume; workers."""
+
+import json
+
+import numpy as np
+import pytest
+
+from go_engine import parse_sgf
+from go_engine.shards import read_shard
+from policy.loader import PositionLoader
+from selfplay.search import UniformEvaluator
+from selfplay.selfplay import SelfPlayConfig, load_stats, play_games, run_selfplay, summarize
+
+
+class BlackIsLost(UniformEvaluator):
+    """Uniform priors; every position looks won for White (value 0.98 for White, -0.98 for Black)."""
+
+    def __call__(self, leaves):
+        p, _ = super().__call__(leaves)
+        return p, np.array([-0.98 if leaves.to_move(i) == 1 else 0.98 for i in range(len(leaves))], np.float32)
+
+
+def test_games_are_written_as_sgf_shards_and_stats(tmp_path):
+    cfg = SelfPlayConfig(size=5, komi=0.5, full_visits=24, fast_visits=6, full_fraction=0.5, parallel=3)
+    stats = play_games(UniformEvaluator(), cfg, 4, tmp_path, "g", seed=2)
+    assert [s.name for s in sorted(stats, key=lambda s: s.name)] == [f"g-{i:06d}" for i in range(4)]
+    full_total = 0
+    for s in stats:
+        shard = read_shard(tmp_path / f"{s.name}.npz")
+        off, pts, probs = shard.game_targets(0)
+        counts = np.diff(off)
+        assert len(counts) == s.moves == len(shard.game_moves(0))
+        assert (counts > 0).sum() == s.full_moves > 0
+        for m in np.flatnonzero(counts):
+            assert abs(float(probs[off[m]:off[m + 1]].sum()) - 1.0) < 1e-2
+        full_total += s.full_moves
+        game = parse_sgf((tmp_path / f"{s.name}.sgf").read_bytes())[0]
+        replayed = game.replay()
+        assert len(replayed.moves) == s.moves and game.get("RE") == s.result
+        comments = [n.get("C", [""])[0] for n in game.nodes[1:]]
+        assert sum(c.startswith("full search") for c in comments) == s.full_moves
+        assert all("visits" in c and "win rate" in c for c in comments)
+        if s.score is not None:  # played to the end: the area score decides
+            assert s.result.startswith("B+" if s.score > 0 else "W+")
+            assert shard.margin[0] == pytest.approx(s.score)
+    # the loader trains on full-search moves only, against their visit distributions
+    shards = [tmp_path / f"{s.name}.npz" for s in stats]
+    seen = sum(len(b) for b in PositionLoader(shards, batch_size=8, epochs=1))
+    assert seen == full_total
+    assert summarize(load_stats(tmp_path))["games"] == 4
+
+
+def test_resignation_and_its_false_positive_check(tmp_path):
+    cfg = SelfPlayConfig(size=5, komi=0.5, full_visits=8, fast_visits=4, parallel=4, no_resign_fraction=0.0)
+    stats = play_games(BlackIsLost(), cfg, 4, tmp_path / "on", "r", seed=1)
+    # Black resigns at its first move once a quarter of the board has been played (move 6 on 5x5)
+    assert all(s.result == "W+R" and s.moves == 6 for s in stats)
+    cfg = SelfPlayConfig(size=5, komi=0.5, full_visits=8, fast_visits=4, parallel=4, no_resign_fraction=1.0)
+    stats = play_games(BlackIsLost(), cfg, 4, tmp_path / "off", "r", seed=1)
+    assert all(not s.result.endswith("+R") and s.would_resign == "B" for s in stats)
+    summary = summarize(stats)
+    wrong = sum(s.winner == s.would_resign for s in stats)
+    assert summary["resign_checks"] == 4 and summary["resign_false_positives"] == wrong
+    assert summary["resign_false_positive_rate"] == wrong / 4
+
+
+def test_run_resumes_and_spreads_over_worker_processes(tmp_path):
+    cfg = SelfPlayConfig(size=5, komi=0.5, full_visits=8, fast_visits=4, parallel=2)
+    first = run_selfplay("none", cfg, 2, tmp_path, progress=lambda s: None)
+    assert first["games"] == 2
+    # a game killed in progress leaves no statistics file and is not counted
+    (tmp_path / "killed-000000.sgf").write_text("(;FF[4]SZ[5]")
+    summary = run_selfplay("none", cfg, 5, tmp_path, workers=2, progress=lambda s: None)
+    assert summary["games"] == 5 and len(list(tmp_path.glob("*.json"))) == 5
+    assert len({json.loads(f.read_text())["name"] for f in tmp_path.glob("*.json")}) == 5
+    assert run_selfplay("none", cfg, 5, tmp_path)["games"] == 5  # nothing left to play
