@@ -120,6 +120,32 @@ def cmd_selfplay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_loop_run(args: argparse.Namespace) -> int:
+    """Self-play -> training -> evaluation, generation after generation, resumable."""
+    from selfplay.loop import LoopConfig, report, run_loop
+    from selfplay.selfplay import SelfPlayConfig
+
+    sp = SelfPlayConfig(size=args.size, komi=args.komi, rules=args.rules, full_visits=args.full_visits,
+                        fast_visits=args.fast_visits, parallel=args.parallel)
+    cfg = LoopConfig(size=args.size, komi=args.komi, rules=args.rules, generations=args.generations,
+                     games=args.games, window=args.window, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                     blocks=args.blocks, channels=args.channels, init=args.init, selfplay=sp, workers=args.workers,
+                     eval_games=args.eval_games, eval_visits=args.eval_visits, gate=args.gate,
+                     gnugo_every=args.gnugo_every, gnugo_levels=tuple(args.gnugo_levels),
+                     gnugo_games=args.gnugo_games, seed=args.seed)
+    run_loop(args.run, cfg)
+    print(report(args.run))
+    return 0
+
+
+def cmd_loop_report(args: argparse.Namespace) -> int:
+    """The rating table and plot of a loop's run folder."""
+    from selfplay.loop import report
+
+    print(report(args.run, args.png))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tengen", description="Tengen, a Go program that learns.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -186,6 +212,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_selfplay)
+
+    loop = sub.add_parser("loop", help="the self-play learning loop").add_subparsers(
+        dest="loop_command", required=True, metavar="ACTION")
+    p = loop.add_parser("run", help="run or resume a loop in a run folder")
+    p.add_argument("run", help="run folder (a rerun resumes)")
+    p.add_argument("--generations", type=int, default=10)
+    p.add_argument("--games", type=int, default=200, help="self-play games per generation")
+    p.add_argument("--window", type=int, default=4, help="train on the games of this many latest generations")
+    p.add_argument("--steps", type=int, default=500, help="training steps per generation")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--blocks", type=int, default=6)
+    p.add_argument("--channels", type=int, default=32)
+    p.add_argument("--init", default=None, help="start from this model (e.g. the bundled 19x19 network)")
+    p.add_argument("--size", type=int, default=9)
+    p.add_argument("--komi", type=float, default=7.0)
+    p.add_argument("--rules", default="chinese")
+    p.add_argument("--full-visits", type=int, default=100)
+    p.add_argument("--fast-visits", type=int, default=20)
+    p.add_argument("--parallel", type=int, default=16, help="self-play games at once per worker")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--eval-games", type=int, default=20)
+    p.add_argument("--eval-visits", type=int, default=50)
+    p.add_argument("--gate", type=float, default=None, help="score a new network needs against the best")
+    p.add_argument("--gnugo-every", type=int, default=0, help="generations between GNU Go matches (0: never)")
+    p.add_argument("--gnugo-levels", type=int, nargs="+", default=[1, 10])
+    p.add_argument("--gnugo-games", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_loop_run)
+    p = loop.add_parser("report", help="rating table and PNG of a run")
+    p.add_argument("run")
+    p.add_argument("--png", default=None, help="default: RUN/rating.png")
+    p.set_defaults(func=cmd_loop_report)
 
     p = sub.add_parser("play", help="play a game in the terminal")
     p.add_argument("--size", type=int, default=9)

@@ -54,6 +54,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     compile: bool = False
+    init: str | None = None  # a model file whose weights to start from (its architecture must be ``net``)
     net: NetConfig = field(default_factory=NetConfig)
 
 
@@ -148,7 +149,13 @@ class Trainer:
                 torch.cuda.set_device(self.device)
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         torch.manual_seed(cfg.seed)
-        self.model = GoNet(cfg.net).to(self.device).to(memory_format=torch.channels_last)
+        self.model = GoNet(cfg.net)
+        if cfg.init and not resume:
+            start, info = load_model(cfg.init)
+            if info.config != cfg.net:
+                raise ValueError(f"--init {cfg.init}: its architecture {info.config} differs from {cfg.net}")
+            self.model.load_state_dict(start.state_dict())
+        self.model = self.model.to(self.device).to(memory_format=torch.channels_last)
         if cfg.optimizer == "adamw":
             self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         elif cfg.optimizer == "sgd":
@@ -203,7 +210,7 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"].cpu())
 
     def export(self, path: Path) -> None:
-        info = ModelInfo(self.cfg.net, training={
+        info = ModelInfo(self.cfg.net, board_sizes=[PositionLoader(self.cfg.train).size], training={
             "data": self.cfg.train, "steps": self.step, "positions": self.positions,
             "seconds": round(self.elapsed, 1), "device": str(self.device), "cpu": platform.processor() or platform.machine(),
             "world_size": self.world, "metrics": self.history[-1] if self.history else {}})

@@ -1,0 +1,213 @@
+"""The learning loop: self-play -> training on a window of recent games -> evaluation (``tengen loop``).
+
+Everything lives under the run folder and every step is resumable, so a
+killed loop continues where it stopped::
+
+    RUN/loop.json               the settings (a rerun must match them)
+    RUN/gen-000/model.pt        the first network (random, or --init)
+    RUN/gen-NNN/games/          the self-play games that generation NNN trains on first, played
+                                by the best network so far (SGF, shards, statistics)
+    RUN/gen-NNN/train/          training of network NNN (checkpoint, metrics); model.pt beside it
+    RUN/gen-NNN/vs-best/        match of network NNN against the best before it (tengen match)
+    RUN/gen-NNN/vs-gnugo-LK/    periodic match against GNU Go level K
+    RUN/gen-NNN/done.json       rating, games and seconds so far: the generation is complete
+
+Ratings are Elo-style: generation 0 is 0, and each network's rating is its
+opponent's plus the Elo difference implied by its score in their match
+(clamped to +-800 for a 100% or 0% score). Without gating the opponent is
+always the network before it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from go_engine.atomic import atomic_write_bytes
+
+from .selfplay import SelfPlayConfig, run_selfplay
+
+GNUGO = "/usr/games/gnugo"
+
+
+@dataclass
+class LoopConfig:
+    size: int = 9
+    komi: float = 7.0
+    rules: str = "chinese"
+    generations: int = 10
+    games: int = 200  # self-play games per generation
+    window: int = 4  # train on the games of this many latest generations
+    steps: int = 500  # training steps per generation
+    batch_size: int = 128
+    lr: float = 2e-3
+    blocks: int = 6
+    channels: int = 32
+    init: str | None = None  # start from this network instead of a random one
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    workers: int = 1
+    eval_games: int = 20
+    eval_visits: int = 50
+    gate: float | None = None  # with a value, a network scoring less against the best is not used for self-play
+    gnugo_every: int = 0  # generations between GNU Go matches (0: never)
+    gnugo_levels: tuple[int, ...] = (1, 10)
+    gnugo_games: int = 10
+    parallel: int = 2  # games at once in evaluation matches
+    seed: int = 0
+
+
+def elo(score: float, games: int) -> float:
+    """Elo difference implied by a score (wins + draws/2) out of ``games``, clamped to +-800."""
+    p = min(max(score / games, 1e-3), 1 - 1e-3) if games else 0.5
+    return max(-800.0, min(800.0, 400.0 * math.log10(p / (1 - p))))
+
+
+def _gen(run: Path, g: int) -> Path:
+    return run / f"gen-{g:03d}"
+
+
+def _engine(model: Path, cfg: LoopConfig) -> str:
+    return (f"{sys.executable} -m tengen_cli gtp --model {model} --visits {cfg.eval_visits} --size {cfg.size} "
+            f"--komi {cfg.komi:g} --rules {cfg.rules} --resign-threshold 0.05 --threads 1")
+
+
+def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, out: Path) -> dict:
+    from gtp.client import Limit
+    from gtp.match import MatchConfig, run_match
+
+    mc = MatchConfig(engines=(a, b), names=names, games=games, size=cfg.size, komi=cfg.komi, rules=cfg.rules,
+                     limit=Limit(hard=300), parallel=cfg.parallel, out=str(out))
+    res = run_match(mc, progress=lambda s: None)
+    counted = [r for r in res.values() if r.result != "Void"]
+    score = sum(1.0 if r.winner == names[0] else 0.5 if r.winner is None else 0.0 for r in counted)
+    return {"games": len(counted), "score": score}
+
+
+def _initial_model(run: Path, cfg: LoopConfig) -> None:
+    from policy.model import GoNet, NetConfig
+    from policy.modelfile import ModelInfo, load_model, save_model
+
+    path = _gen(run, 0) / "model.pt"
+    if path.exists():
+        return
+    if cfg.init:
+        net, info = load_model(cfg.init)
+        info.training = {"init": cfg.init, **info.training}
+    else:
+        import torch
+
+        torch.manual_seed(cfg.seed)
+        info = ModelInfo(NetConfig(blocks=cfg.blocks, channels=cfg.channels), board_sizes=[cfg.size],
+                         training={"init": "random"})
+        net = GoNet(info.config)
+    save_model(path, net, info)
+
+
+def _state(run: Path, g: int) -> dict | None:
+    f = _gen(run, g) / "done.json"
+    return json.loads(f.read_text()) if f.exists() else None
+
+
+def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
+    """Run (or resume) the loop to ``cfg.generations``; returns each generation's record."""
+    from policy.model import NetConfig
+    from policy.modelfile import load_model
+    from policy.train import TrainConfig, Trainer
+
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    settings = run / "loop.json"
+    mine = json.loads(json.dumps(asdict(cfg)))
+    if settings.exists():
+        saved = json.loads(settings.read_text())
+        diff = sorted(k for k in mine if k != "generations" and saved.get(k) != mine[k])
+        if diff:
+            raise ValueError(f"{run} holds a loop with other settings ({', '.join(diff)}); use another folder")
+    atomic_write_bytes(settings, json.dumps(mine, indent=1).encode())
+    _initial_model(run, cfg)
+    net_cfg = load_model(_gen(run, 0) / "model.pt")[1].config
+    if _state(run, 0) is None:
+        atomic_write_bytes(_gen(run, 0) / "done.json", json.dumps(
+            {"generation": 0, "rating": 0.0, "best": 0, "games": 0, "seconds": 0.0}).encode())
+    records = [_state(run, 0)]
+    for g in range(1, cfg.generations + 1):
+        prev = records[-1]
+        done = _state(run, g)
+        if done is not None:
+            records.append(done)
+            continue
+        t0 = time.monotonic()
+        best = prev["best"]
+        sp = run_selfplay(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, _gen(run, g) / "games",
+                          workers=cfg.workers, seed=cfg.seed * 1000 + g, progress=lambda s: None)
+        progress(f"generation {g}: {sp['games']} self-play games of network {best}")
+        window = [str(_gen(run, k) / "games") for k in range(max(1, g - cfg.window + 1), g + 1)]
+        model = _gen(run, g) / "model.pt"
+        if not model.exists():
+            tdir = _gen(run, g) / "train"
+            tc = TrainConfig(train=window, out=str(tdir), steps=cfg.steps, batch_size=cfg.batch_size,
+                             optimizer="adamw", lr=cfg.lr, weight_decay=0.01, warmup_steps=min(100, cfg.steps // 10),
+                             eval_every=10 ** 9, checkpoint_minutes=5.0, seed=cfg.seed + g,
+                             init=str(_gen(run, g - 1) / "model.pt"), net=NetConfig(**net_cfg.to_dict()))
+            trained = Trainer(tc, resume=(tdir / "checkpoint.pt").exists()).run()
+            shutil.copyfile(trained, model.with_suffix(".tmp"))
+            model.with_suffix(".tmp").replace(model)
+        m = _match(cfg, _engine(model, cfg), _engine(_gen(run, best) / "model.pt", cfg), (f"gen{g}", f"gen{best}"),
+                   cfg.eval_games, _gen(run, g) / "vs-best")
+        rating = records[best]["rating"] + elo(m["score"], m["games"])
+        passed = cfg.gate is None or (m["games"] and m["score"] / m["games"] >= cfg.gate)
+        rec = {"generation": g, "rating": round(rating, 1), "vs_best": m, "opponent": best, "best": g if passed else best,
+               "games": prev["games"] + cfg.games, "selfplay": sp}
+        if cfg.gnugo_every and g % cfg.gnugo_every == 0 and Path(GNUGO).exists():
+            rec["gnugo"] = {}
+            for level in cfg.gnugo_levels:
+                r = _match(cfg, _engine(model, cfg), f"{GNUGO} --mode gtp --level {level} --chinese-rules",
+                           (f"gen{g}", f"gnugo{level}"), cfg.gnugo_games, _gen(run, g) / f"vs-gnugo-L{level}")
+                rec["gnugo"][str(level)] = r
+        rec["seconds"] = round(prev["seconds"] + time.monotonic() - t0, 1)
+        atomic_write_bytes(_gen(run, g) / "done.json", json.dumps(rec, indent=1).encode())
+        progress(f"generation {g}: {m['score']:g}/{m['games']} against {best}, rating {rating:.0f}")
+        records.append(rec)
+    return records
+
+
+def report(run: str | Path, png: str | Path | None = None) -> str:
+    """A table of the generations and a PNG of rating against games played and hours."""
+    run = Path(run)
+    recs = []
+    while (r := _state(run, len(recs))) is not None:
+        recs.append(r)
+    if not recs:
+        raise ValueError(f"{run}: no finished generation")
+    lines = [f"{'gen':>4} {'rating':>8} {'games':>7} {'hours':>6}  vs best     GNU Go"]
+    for r in recs:
+        vs = r.get("vs_best")
+        gg = " ".join(f"L{k}: {v['score']:g}/{v['games']}" for k, v in r.get("gnugo", {}).items())
+        lines.append(f"{r['generation']:>4} {r['rating']:>8.0f} {r['games']:>7} {r['seconds'] / 3600:>6.2f}  "
+                     f"{(str(vs['score']) + '/' + str(vs['games'])) if vs else '-':>11}  {gg}")
+    text = "\n".join(lines)
+    png = Path(png) if png else run / "rating.png"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    ratings = [r["rating"] for r in recs]
+    a1.plot([r["games"] for r in recs], ratings, marker="o")
+    a1.set_xlabel("self-play games")
+    a1.set_ylabel("Elo (generation 0 = 0)")
+    a2.plot([r["seconds"] / 3600 for r in recs], ratings, marker="o")
+    a2.set_xlabel("hours")
+    fig.suptitle(f"tengen loop {run.name}")
+    fig.tight_layout()
+    tmp = png.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(png)
+    return text + f"\nplot: {png}"
