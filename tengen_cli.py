@@ -247,8 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_loop_report)
 
     p = sub.add_parser("play", help="play a game in the terminal")
-    p.add_argument("--size", type=int, default=9)
-    p.add_argument("--komi", type=float, default=7.0)
+    p.add_argument("--size", type=int, default=19)
+    p.add_argument("--komi", type=float, default=7.5)
     p.add_argument("--rules", default="chinese")
     p.add_argument("--color", default="B", help="your colour, B or W")
     p.add_argument("--model", default=None, help="as for tengen gtp")
