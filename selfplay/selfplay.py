@@ -19,6 +19,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -247,7 +248,7 @@ def run_selfplay(model: str | None, cfg: SelfPlayConfig, games: int, out: str | 
     if todo <= 0:
         return summarize(done)
     shares = [todo // workers + (1 if w < todo % workers else 0) for w in range(workers)]
-    run_id = f"{int(time.time()):x}"  # names of this run's games never collide with earlier ones
+    run_id = uuid.uuid4().hex[:10]  # names of this run's games never collide with earlier runs' games
     if workers == 1:
         play_games(make_evaluator(model, device), cfg, todo, out, f"sp-{run_id}-w0", seed=seed,
                    progress=lambda s: progress(f"{s.name}: {s.result} in {s.moves} moves ({s.seconds:.1f} s)"))
