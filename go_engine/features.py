@@ -82,10 +82,10 @@ def global_features(komi: float, to_move: int, ko_rule: int, suicide: bool, terr
                      float(ko_rule != K.KO_SIMPLE), float(suicide), float(territory)], dtype=np.float32)
 
 
-def game_features(game: Game, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``(planes, globals)`` of a game's current position; history comes from its undo records."""
-    L = (game.size + 2) ** 2
-    ring = np.zeros((HISTORY, L), dtype=np.int8)
+def history_ring(game: Game) -> tuple[np.ndarray, int]:
+    """Colour arrays of the last ``HISTORY`` positions of ``game`` (row 0 = current, older ones
+    before it in ring order), from its undo records; and how many there are."""
+    ring = np.zeros((HISTORY, (game.size + 2) ** 2), dtype=np.int8)
     g = game.copy()
     count = 0
     for t in range(HISTORY):
@@ -95,6 +95,12 @@ def game_features(game: Game, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
             break
         g._resigned = 0
         g.undo()
+    return ring, count
+
+
+def game_features(game: Game, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(planes, globals)`` of a game's current position; history comes from its undo records."""
+    ring, count = history_ring(game)
     planes = np.zeros((NUM_PLANES, game.size, game.size), dtype=np.uint8)
     k_features(game._S, game._meta, ring, 0, count, sym, planes)
     r = game.rules

@@ -52,7 +52,7 @@ from numba import njit
 
 from go_engine import kernels as K
 from go_engine.coords import PASS, index_names
-from go_engine.features import HISTORY, NUM_PLANES, global_features, k_features
+from go_engine.features import NUM_PLANES, global_features, history_ring, k_features
 from go_engine.game import Game
 
 UNEXPANDED, PENDING, EXPANDED, TERMINAL = 0, 1, 2, 3
@@ -465,16 +465,7 @@ class SearchConfig:
 
 def _game_ring(game: Game) -> tuple[np.ndarray, int, int]:
     """Colour arrays of the last ``HISTORY`` positions of ``game`` (head row = current)."""
-    ring = np.zeros((HISTORY, game._L), dtype=np.int8)
-    g = game.copy()
-    count = 0
-    for t in range(HISTORY):
-        ring[(HISTORY - t) % HISTORY] = g._S[K.COLOR]
-        count += 1
-        if not g._history:
-            break
-        g._resigned = 0
-        g.undo()
+    ring, count = history_ring(game)
     return ring, 0, count
 
 
