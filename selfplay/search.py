@@ -52,7 +52,7 @@ from numba import njit
 
 from go_engine import kernels as K
 from go_engine.coords import PASS, index_names
-from go_engine.features import NUM_PLANES, global_features, history_ring, k_features
+from go_engine.features import HISTORY, NUM_PLANES, global_features, history_ring, k_features
 from go_engine.game import Game
 
 UNEXPANDED, PENDING, EXPANDED, TERMINAL = 0, 1, 2, 3
