@@ -126,8 +126,13 @@ def cmd_loop_run(args: argparse.Namespace) -> int:
     from selfplay.selfplay import SelfPlayConfig
 
     sp = SelfPlayConfig(size=args.size, komi=args.komi, rules=args.rules, full_visits=args.full_visits,
-                        fast_visits=args.fast_visits, parallel=args.parallel)
+                        fast_visits=args.fast_visits, full_fraction=args.full_fraction, parallel=args.parallel)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     cfg = LoopConfig(size=args.size, komi=args.komi, rules=args.rules, generations=args.generations,
+                     minutes=args.minutes,
                      games=args.games, window=args.window, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      blocks=args.blocks, channels=args.channels, init=args.init, selfplay=sp, workers=args.workers,
                      eval_games=args.eval_games, eval_visits=args.eval_visits, gate=args.gate,
@@ -218,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = loop.add_parser("run", help="run or resume a loop in a run folder")
     p.add_argument("run", help="run folder (a rerun resumes)")
     p.add_argument("--generations", type=int, default=10)
+    p.add_argument("--minutes", type=float, default=None,
+                   help="start no new generation after this many minutes of the loop's time")
+    p.add_argument("--threads", type=int, default=None, help="torch threads in this process (default: all cores)")
     p.add_argument("--games", type=int, default=200, help="self-play games per generation")
     p.add_argument("--window", type=int, default=4, help="train on the games of this many latest generations")
     p.add_argument("--steps", type=int, default=500, help="training steps per generation")
@@ -231,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", default="chinese")
     p.add_argument("--full-visits", type=int, default=100)
     p.add_argument("--fast-visits", type=int, default=20)
+    p.add_argument("--full-fraction", type=float, default=0.25, help="share of moves with a full search")
     p.add_argument("--parallel", type=int, default=16, help="self-play games at once per worker")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--eval-games", type=int, default=20)

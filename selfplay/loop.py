@@ -8,7 +8,7 @@ killed loop continues where it stopped::
     RUN/gen-NNN/games/          the self-play games that generation NNN trains on first, played
                                 by the best network so far (SGF, shards, statistics)
     RUN/gen-NNN/train/          training of network NNN (checkpoint, metrics); model.pt beside it
-    RUN/gen-NNN/vs-best/        match of network NNN against the best before it (tengen match)
+    RUN/gen-NNN/vs-best/        match of network NNN against the best before it (in-process arena)
     RUN/gen-NNN/vs-gnugo-LK/    periodic match against GNU Go level K
     RUN/gen-NNN/done.json       rating, games and seconds so far: the generation is complete
 
@@ -41,6 +41,7 @@ class LoopConfig:
     komi: float = 7.0
     rules: str = "chinese"
     generations: int = 10
+    minutes: float | None = None  # start no generation after this much time (the loop's own seconds)
     games: int = 200  # self-play games per generation
     window: int = 4  # train on the games of this many latest generations
     steps: int = 500  # training steps per generation
@@ -74,6 +75,16 @@ def _gen(run: Path, g: int) -> Path:
 def _engine(model: Path, cfg: LoopConfig) -> str:
     return (f"{sys.executable} -m tengen_cli gtp --model {model} --visits {cfg.eval_visits} --size {cfg.size} "
             f"--komi {cfg.komi:g} --rules {cfg.rules} --resign-threshold 0.05 --threads 1")
+
+
+def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int, out: Path, seed: int) -> dict:
+    from .arena import ArenaConfig, play_match, score_of
+    from .selfplay import make_evaluator
+
+    ac = ArenaConfig(size=cfg.size, komi=cfg.komi, rules=cfg.rules, visits=cfg.eval_visits,
+                     parallel=min(games, 16))
+    res = play_match((make_evaluator(str(a)), make_evaluator(str(b))), names, ac, games, out, seed=seed)
+    return {"games": len(res), "score": score_of(res, names[0])}
 
 
 def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, out: Path) -> dict:
@@ -125,7 +136,7 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
     mine = json.loads(json.dumps(asdict(cfg)))
     if settings.exists():
         saved = json.loads(settings.read_text())
-        diff = sorted(k for k in mine if k != "generations" and saved.get(k) != mine[k])
+        diff = sorted(k for k in mine if k not in ("generations", "minutes") and saved.get(k) != mine[k])
         if diff:
             raise ValueError(f"{run} holds a loop with other settings ({', '.join(diff)}); use another folder")
     atomic_write_bytes(settings, json.dumps(mine, indent=1).encode())
@@ -141,6 +152,9 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
         if done is not None:
             records.append(done)
             continue
+        if cfg.minutes is not None and prev["seconds"] >= cfg.minutes * 60:
+            progress(f"time budget of {cfg.minutes:g} minutes spent after generation {g - 1}")
+            break
         t0 = time.monotonic()
         best = prev["best"]
         sp = run_selfplay(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, _gen(run, g) / "games",
@@ -157,8 +171,8 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
             trained = Trainer(tc, resume=(tdir / "checkpoint.pt").exists()).run()
             shutil.copyfile(trained, model.with_suffix(".tmp"))
             model.with_suffix(".tmp").replace(model)
-        m = _match(cfg, _engine(model, cfg), _engine(_gen(run, best) / "model.pt", cfg), (f"gen{g}", f"gen{best}"),
-                   cfg.eval_games, _gen(run, g) / "vs-best")
+        m = _arena(cfg, model, _gen(run, best) / "model.pt", (f"gen{g}", f"gen{best}"), cfg.eval_games,
+                   _gen(run, g) / "vs-best", seed=cfg.seed * 1000 + g)
         rating = records[best]["rating"] + elo(m["score"], m["games"])
         passed = cfg.gate is None or (m["games"] and m["score"] / m["games"] >= cfg.gate)
         rec = {"generation": g, "rating": round(rating, 1), "vs_best": m, "opponent": best, "best": g if passed else best,
