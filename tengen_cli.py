@@ -56,15 +56,22 @@ def cmd_data_build(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Supervised training from shards."""
     from policy.model import NetConfig
+    from policy.modelfile import load_model
     from policy.train import TrainConfig, Trainer
 
+    if args.init:  # the architecture is the starting model's
+        net = load_model(args.init)[1].config
+        if (args.blocks or net.blocks, args.channels or net.channels) != (net.blocks, net.channels):
+            raise SystemExit(f"--init {args.init} has {net.blocks} blocks x {net.channels} channels: "
+                             "leave --blocks/--channels out or give the same")
+    else:
+        net = NetConfig(blocks=args.blocks or 6, channels=args.channels or 64)
     cfg = TrainConfig(train=args.train, val=args.val or [], out=args.out, steps=args.steps,
                       batch_size=args.batch_size, sample_rate=args.sample_rate, optimizer=args.optimizer, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_steps=args.warmup, seed=args.seed,
                       eval_every=args.eval_every, eval_positions=args.eval_positions,
                       checkpoint_minutes=args.checkpoint_minutes, device=args.device, compile=args.compile,
-                      value_weight=args.value_weight, score_weight=args.score_weight,
-                      net=NetConfig(blocks=args.blocks, channels=args.channels))
+                      value_weight=args.value_weight, score_weight=args.score_weight, init=args.init, net=net)
     path = Trainer(cfg, resume=args.resume).run()
     print(f"model written to {path}")
     return 0
@@ -131,10 +138,15 @@ def cmd_loop_run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.ray_address:
+        from selfplay.distributed import connect_ray
+
+        connect_ray(args.ray_address)
     cfg = LoopConfig(size=args.size, komi=args.komi, rules=args.rules, generations=args.generations,
                      minutes=args.minutes,
                      games=args.games, window=args.window, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      blocks=args.blocks, channels=args.channels, init=args.init, selfplay=sp, workers=args.workers,
+                     ray_actors=args.ray_actors, train_procs=args.train_procs,
                      eval_games=args.eval_games, eval_visits=args.eval_visits, gate=args.gate,
                      gnugo_every=args.gnugo_every, gnugo_levels=tuple(args.gnugo_levels),
                      gnugo_games=args.gnugo_games, seed=args.seed)
@@ -241,7 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast-visits", type=int, default=20)
     p.add_argument("--full-fraction", type=float, default=0.25, help="share of moves with a full search")
     p.add_argument("--parallel", type=int, default=16, help="self-play games at once per worker")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1, help="self-play processes on this machine")
+    p.add_argument("--ray-actors", type=int, default=0,
+                   help="self-play on this many Ray actors instead (pip install .[distributed])")
+    p.add_argument("--ray-address", default=None,
+                   help="the Ray cluster to join (e.g. auto, or HOST:6379); default: a local one")
+    p.add_argument("--train-procs", type=int, default=1,
+                   help="train under torchrun with this many processes (GPUs, or CPU processes with gloo)")
     p.add_argument("--eval-games", type=int, default=20)
     p.add_argument("--eval-visits", type=int, default=50)
     p.add_argument("--gate", type=float, default=None, help="score a new network needs against the best")
@@ -298,8 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--value-weight", type=float, default=1.0)
     p.add_argument("--score-weight", type=float, default=0.02)
-    p.add_argument("--blocks", type=int, default=6)
-    p.add_argument("--channels", type=int, default=64)
+    p.add_argument("--blocks", type=int, default=None, help="residual blocks (default 6, or --init's)")
+    p.add_argument("--channels", type=int, default=None, help="channels (default 64, or --init's)")
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--eval-positions", type=int, default=20000)
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
@@ -307,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile on CUDA")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    p.add_argument("--init", default=None, help="start from this model's weights (same blocks and channels)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="move-prediction and value metrics of a model")

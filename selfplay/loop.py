@@ -52,6 +52,8 @@ class LoopConfig:
     init: str | None = None  # start from this network instead of a random one
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     workers: int = 1
+    train_procs: int = 1  # more: training runs under torchrun, one process per GPU (or CPU process, gloo)
+    ray_actors: int = 0  # with a number, self-play runs on that many Ray actors (pip install .[distributed])
     eval_games: int = 20
     eval_visits: int = 50
     gate: float | None = None  # with a value, a network scoring less against the best is not used for self-play
@@ -97,6 +99,26 @@ def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, 
     counted = [r for r in res.values() if r.result != "Void"]
     score = sum(1.0 if r.winner == names[0] else 0.5 if r.winner is None else 0.0 for r in counted)
     return {"games": len(counted), "score": score}
+
+
+def _warmup(cfg: LoopConfig) -> int:
+    return min(100, cfg.steps // 10)
+
+
+def _torchrun_train(cfg: LoopConfig, window: list[str], tdir: Path, init: Path, seed: int) -> Path:
+    """``tengen train`` under torchrun with ``cfg.train_procs`` processes (each takes ``batch_size`` positions)."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={cfg.train_procs}",
+           "-m", "tengen_cli", "train", *window, "--out", str(tdir), "--steps", str(cfg.steps),
+           "--batch-size", str(cfg.batch_size), "--optimizer", "adamw", "--lr", str(cfg.lr), "--weight-decay", "0.01",
+           "--warmup", str(_warmup(cfg)), "--eval-every", str(10 ** 9), "--seed", str(seed), "--init", str(init)]
+    if (tdir / "checkpoint.pt").exists():
+        cmd.append("--resume")
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise RuntimeError(f"training under torchrun failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return tdir / "model.pt"
 
 
 def _initial_model(run: Path, cfg: LoopConfig) -> None:
@@ -157,18 +179,27 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
             break
         t0 = time.monotonic()
         best = prev["best"]
-        sp = run_selfplay(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, _gen(run, g) / "games",
-                          workers=cfg.workers, seed=cfg.seed * 1000 + g, progress=lambda s: None)
+        if cfg.ray_actors:
+            from .distributed import run_selfplay_ray
+
+            sp = run_selfplay_ray(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, _gen(run, g) / "games",
+                                  actors=cfg.ray_actors, seed=cfg.seed * 1000 + g, progress=lambda s: None)
+        else:
+            sp = run_selfplay(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, _gen(run, g) / "games",
+                              workers=cfg.workers, seed=cfg.seed * 1000 + g, progress=lambda s: None)
         progress(f"generation {g}: {sp['games']} self-play games of network {best}")
         window = [str(_gen(run, k) / "games") for k in range(max(1, g - cfg.window + 1), g + 1)]
         model = _gen(run, g) / "model.pt"
         if not model.exists():
             tdir = _gen(run, g) / "train"
-            tc = TrainConfig(train=window, out=str(tdir), steps=cfg.steps, batch_size=cfg.batch_size,
-                             optimizer="adamw", lr=cfg.lr, weight_decay=0.01, warmup_steps=min(100, cfg.steps // 10),
-                             eval_every=10 ** 9, checkpoint_minutes=5.0, seed=cfg.seed + g,
-                             init=str(_gen(run, g - 1) / "model.pt"), net=NetConfig(**net_cfg.to_dict()))
-            trained = Trainer(tc, resume=(tdir / "checkpoint.pt").exists()).run()
+            if cfg.train_procs > 1:
+                trained = _torchrun_train(cfg, window, tdir, _gen(run, g - 1) / "model.pt", seed=cfg.seed + g)
+            else:
+                tc = TrainConfig(train=window, out=str(tdir), steps=cfg.steps, batch_size=cfg.batch_size,
+                                 optimizer="adamw", lr=cfg.lr, weight_decay=0.01, warmup_steps=_warmup(cfg),
+                                 eval_every=10 ** 9, checkpoint_minutes=5.0, seed=cfg.seed + g,
+                                 init=str(_gen(run, g - 1) / "model.pt"), net=NetConfig(**net_cfg.to_dict()))
+                trained = Trainer(tc, resume=(tdir / "checkpoint.pt").exists()).run()
             shutil.copyfile(trained, model.with_suffix(".tmp"))
             model.with_suffix(".tmp").replace(model)
         m = _arena(cfg, model, _gen(run, best) / "model.pt", (f"gen{g}", f"gen{best}"), cfg.eval_games,

@@ -57,3 +57,14 @@ def test_two_generations_with_gnugo_matches(tmp_path):
     assert [r["generation"] for r in recs] == [0, 1, 2]
     assert recs[2]["games"] == 8 and recs[2]["gnugo"]["1"]["games"] == 2
     assert len(list((tmp_path / "run" / "gen-002" / "vs-gnugo-L1").glob("game-*.sgf"))) == 2
+
+
+def test_training_under_torchrun(tmp_path):
+    """train_procs=2: the generation's training runs as two gloo processes under torchrun."""
+    from policy.modelfile import load_model
+
+    recs = run_loop(tmp_path / "run", _cfg(generations=1, gnugo_every=0, train_procs=2), progress=lambda s: None)
+    assert len(recs) == 2
+    _net, info = load_model(tmp_path / "run" / "gen-001" / "model.pt")
+    assert info.training["world_size"] == 2 and info.training["steps"] == 4
+    assert info.training["positions"] == 4 * 16 * 2  # each process takes its own batch
