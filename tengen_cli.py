@@ -91,7 +91,7 @@ def cmd_gtp(args: argparse.Namespace) -> int:
 
     return run_gtp(model=args.model, device=args.device, threads=args.threads, visits=args.visits,
                    resign_threshold=args.resign_threshold, playouts=args.playouts, size=args.size, komi=args.komi,
-                   rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval)
+                   rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval, ponder=args.ponder)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -188,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the network (default: torch's)")
     p.add_argument("--analysis-interval", type=float, default=0.1,
                    help="seconds between analysis lines when the request names no interval")
+    p.add_argument("--ponder", action="store_true", help="search on the opponent's time (keeps the tree)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", default=None, help="TOML file of these options (top level or a [gtp] table)")
     p.set_defaults(func=cmd_gtp)

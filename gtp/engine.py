@@ -96,12 +96,15 @@ class PlayoutEvaluator:
 class GtpEngine:
     def __init__(self, model=None, visits: int = 32, resign_threshold: float = 0.1, playouts: int = 4,
                  size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int = 0,
-                 device: str = "cpu", analysis_interval: float = 0.1, log: TextIO | None = None) -> None:
+                 device: str = "cpu", analysis_interval: float = 0.1, ponder: bool = False,
+                 ponder_visits: int = 100_000, log: TextIO | None = None) -> None:
         self.log_file = log if log is not None else sys.stderr
         self.visits = max(1, int(visits))
         self.resign_threshold = resign_threshold
         self.seed = seed
         self.analysis_interval = analysis_interval
+        self.ponder = ponder
+        self.ponder_visits = ponder_visits
         self.evaluator = NetworkEvaluator(model, device) if model is not None else PlayoutEvaluator(playouts, seed)
         self.cfg = SearchConfig()
         self.size, self.komi, self.rules = size, float(komi), rules
@@ -176,6 +179,8 @@ class GtpEngine:
 
         threading.Thread(target=reader, daemon=True).start()
         while True:
+            if self.ponder and q.empty():
+                self._ponder()
             line = q.get()
             if line is None:
                 return
@@ -194,6 +199,18 @@ class GtpEngine:
 
     def _pending(self) -> bool:
         return self._queue is not None and not self._queue.empty()
+
+    def _ponder(self) -> None:
+        """Search the position after our last move until a request arrives (the opponent's time).
+
+        The tree is kept: when the opponent plays, the next genmove starts from its subtree."""
+        if self.search is None or self.game.is_over:
+            return
+        s = self._sync(self.game)
+        start = s.root_visits
+        while not self._pending() and s.root_visits < self.ponder_visits:
+            s.run(8, self.evaluator, batch_size=8)
+        self.log(f"pondered {s.root_visits - start} visits")
 
     # ----------------------------------------------------------------- basic commands
     def cmd_protocol_version(self):
@@ -456,32 +473,31 @@ class GtpEngine:
 
     # ----------------------------------------------------------------- search
     def _sync(self, game: Game) -> Search:
+        """The search tree of ``game``: the current tree advanced along the moves played since
+        (keeping the subtree), or a new one."""
         s = self.search
         if s is not None and s.game.komi == game.komi and s.game.rules == game.rules:
             h, sh = game._history, s.game._history
-            if sh == h and s.game.to_play == game.to_play:
-                return s
-            mover = K.BLACK if s.game.to_play == "B" else K.WHITE
-            if len(h) == len(sh) + 1 and h[:-1] == sh and h[-1][0] == mover and not s.game.is_over:
-                s.advance(h[-1][1])
-                if s.game.hash == game.hash and s.game.to_play == game.to_play:
+            if h[:len(sh)] == sh:
+                for color, point in h[len(sh):]:
+                    if s.game.is_over or color != (K.BLACK if s.game.to_play == "B" else K.WHITE):
+                        break
+                    s.advance(point)
+                if s.game._history == h and s.game.hash == game.hash and s.game.to_play == game.to_play:
                     return s
         self.seed += 1
         self.search = Search(game, self.cfg, seed=self.seed)
         return self.search
 
     def _search(self, game: Game, color: str, visits: int, deadline: float | None, on_chunk=None) -> Search:
+        """Search until the root has ``visits`` visits, those of a reused subtree included (as Leela Zero's
+        and KataGo's visit limits count), or until ``deadline``."""
         s = self._sync(game)
-        chunk = 8
-        done = 0
-        while True:
-            s.run(min(chunk, visits - done) if visits > done else chunk, self.evaluator, batch_size=8)
-            done += chunk
+        while s.root_visits < visits:
+            s.run(min(8, visits - s.root_visits), self.evaluator, batch_size=8)
             if on_chunk is not None:
                 on_chunk(s)
             if deadline is not None and time.monotonic() >= deadline:
-                break
-            if done >= visits:
                 break
         if s.root_visits == 0 or not s.analysis():
             s.run(2, self.evaluator, batch_size=1)

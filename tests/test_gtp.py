@@ -185,6 +185,40 @@ class _LineSink(io.StringIO):
         return False
 
 
+def test_ponder_on_the_opponents_time_and_reuse_the_tree():
+    """With pondering the engine searches after its own move until the next request; the
+    opponent's reply keeps that subtree, whose visits count towards the next move's visit cap."""
+    r_fd, w_fd = os.pipe()
+    rin, win = os.fdopen(r_fd, "r"), os.fdopen(w_fd, "w")
+    out, log = _LineSink(), _LineSink()
+    eng = GtpEngine(visits=64, ponder=True, ponder_visits=3000, log=log)
+    th = threading.Thread(target=eng.run, args=(rin, out), daemon=True)
+    th.start()
+    win.write("boardsize 7\n1 genmove b\n")
+    win.flush()
+    assert out.wait_for(lambda t: "=1 " in t, 30)
+    assert log.wait_for(lambda t: "pondered" in t, 60)  # searched up to ponder_visits, then waited
+    pondered = int(re.search(r"pondered (\d+) visits", log.text()).group(1))
+    assert pondered > 64
+    reply = eng.search.analysis()[0]["move"]  # the reply the ponder search expects most
+    win.write(f"2 play w {reply}\n3 genmove b\n")
+    win.flush()
+    assert out.wait_for(lambda t: "=3 " in t, 30)
+    win.close()
+    th.join(20)
+    # the tree after the expected reply held more than the cap: no new search was needed
+    visits = [int(v) for v in re.findall(r"genmove B: \S+ winrate \S+ visits (\d+)", log.text())]
+    assert len(visits) == 2 and visits[1] > 64, log.text()
+
+
+def test_visit_cap_counts_the_reused_subtree():
+    responses, eng = session(["boardsize 7", "genmove b", "genmove w"], visits=40)
+    assert all(r.startswith("=") for r in responses)
+    log = eng.log_file.getvalue()
+    # the second search started from the first one's subtree (some visits) and was topped up to 40
+    assert [int(v) for v in re.findall(r"visits (\d+)", log)] == [40, 40]
+
+
 def test_kata_analyze_with_ownership_and_genmove_analyze():
     res, eng = session(["boardsize 7", "kata-analyze w 1 ownership true", "kata-genmove_analyze b 1",
                         "lz-genmove_analyze w"])
