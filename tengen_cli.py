@@ -142,7 +142,7 @@ def cmd_loop_run(args: argparse.Namespace) -> int:
         from selfplay.distributed import connect_ray
 
         connect_ray(args.ray_address)
-    cfg = LoopConfig(size=args.size, komi=args.komi, rules=args.rules, generations=args.generations,
+    cfg = LoopConfig(generations=args.generations,
                      minutes=args.minutes,
                      games=args.games, window=args.window, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      blocks=args.blocks, channels=args.channels, init=args.init, selfplay=sp, workers=args.workers,

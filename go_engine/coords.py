@@ -41,6 +41,15 @@ def to_rc(index: int, size: int) -> tuple[int, int]:
     return r - 1, c - 1
 
 
+def move_index(index: int, size: int) -> int:
+    """The move's index in network outputs: ``row * size + col`` of a padded index, ``size * size``
+    for a pass (``PASS``)."""
+    if index == PASS:
+        return size * size
+    r, c = divmod(index, size + 2)
+    return (r - 1) * size + c - 1
+
+
 def rc_to_vertex(row: int, col: int) -> str:
     """GTP vertex of ``(row, col)``, e.g. ``(3, 3) -> "D4"``."""
     return f"{COLUMNS[col]}{row + 1}"

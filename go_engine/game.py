@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from . import kernels as K
-from .coords import PASS, check_size, index_names, parse_vertex, rc_to_vertex, vertex_name, vertex_table
+from .coords import PASS, check_size, index_names, parse_vertex, rc_to_vertex, to_rc, vertex_name, vertex_table
 from .rules import Rules, get_rules
 
 _COLOR_NAMES = {"b": 1, "black": 1, "w": 2, "white": 2}
@@ -332,7 +332,7 @@ class Game:
         stones = self.board
         dead_mask = np.zeros_like(stones, dtype=bool)
         for p in self._dead_points(dead):
-            dead_mask[p // (self.size + 2) - 1, p % (self.size + 2) - 1] = True
+            dead_mask[to_rc(p, self.size)] = True
         territory = int(own[(stones == 0) | dead_mask].sum())
         prisoners = self.captures["B"] - self.captures["W"] + int(-stones[dead_mask].sum())
         return float(territory + prisoners) - self.komi

@@ -37,9 +37,8 @@ GNUGO = "/usr/games/gnugo"
 
 @dataclass
 class LoopConfig:
-    size: int = 9
-    komi: float = 7.0
-    rules: str = "chinese"
+    """The loop's settings; board size, komi and rules are the self-play ones (``selfplay``)."""
+
     generations: int = 10
     minutes: float | None = None  # start no generation after this much time (the loop's own seconds)
     games: int = 200  # self-play games per generation
@@ -75,15 +74,17 @@ def _gen(run: Path, g: int) -> Path:
 
 
 def _engine(model: Path, cfg: LoopConfig) -> str:
-    return (f"{sys.executable} -m tengen_cli gtp --model {model} --visits {cfg.eval_visits} --size {cfg.size} "
-            f"--komi {cfg.komi:g} --rules {cfg.rules} --resign-threshold 0.05 --threads 1")
+    sp = cfg.selfplay
+    return (f"{sys.executable} -m tengen_cli gtp --model {model} --visits {cfg.eval_visits} --size {sp.size} "
+            f"--komi {sp.komi:g} --rules {sp.rules} --resign-threshold 0.05 --threads 1")
 
 
 def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int, out: Path, seed: int) -> dict:
     from .arena import ArenaConfig, play_match, score_of
     from .selfplay import make_evaluator
 
-    ac = ArenaConfig(size=cfg.size, komi=cfg.komi, rules=cfg.rules, visits=cfg.eval_visits,
+    sp = cfg.selfplay
+    ac = ArenaConfig(size=sp.size, komi=sp.komi, rules=sp.rules, visits=cfg.eval_visits,
                      parallel=min(games, 16))
     res = play_match((make_evaluator(str(a)), make_evaluator(str(b))), names, ac, games, out, seed=seed)
     return {"games": len(res), "score": score_of(res, names[0])}
@@ -93,7 +94,8 @@ def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, 
     from gtp.client import Limit
     from gtp.match import MatchConfig, run_match
 
-    mc = MatchConfig(engines=(a, b), names=names, games=games, size=cfg.size, komi=cfg.komi, rules=cfg.rules,
+    sp = cfg.selfplay
+    mc = MatchConfig(engines=(a, b), names=names, games=games, size=sp.size, komi=sp.komi, rules=sp.rules,
                      limit=Limit(hard=300), parallel=cfg.parallel, out=str(out))
     res = run_match(mc, progress=lambda s: None)
     counted = [r for r in res.values() if r.result != "Void"]
@@ -135,7 +137,7 @@ def _initial_model(run: Path, cfg: LoopConfig) -> None:
         import torch
 
         torch.manual_seed(cfg.seed)
-        info = ModelInfo(NetConfig(blocks=cfg.blocks, channels=cfg.channels), board_sizes=[cfg.size],
+        info = ModelInfo(NetConfig(blocks=cfg.blocks, channels=cfg.channels), board_sizes=[cfg.selfplay.size],
                          training={"init": "random"})
         net = GoNet(info.config)
     save_model(path, net, info)

@@ -51,7 +51,7 @@ import numpy as np
 from numba import njit
 
 from go_engine import kernels as K
-from go_engine.coords import PASS, index_names
+from go_engine.coords import PASS, index_names, move_index
 from go_engine.features import HISTORY, NUM_PLANES, global_features, history_ring, k_features
 from go_engine.game import Game
 
@@ -677,11 +677,8 @@ class Search:
         """Root visit distribution over the ``size*size + 1`` moves (training target)."""
         ch, n, _, _ = self._child_stats()
         out = np.zeros(self.A, dtype=np.float32)
-        st = self.size + 2
         for j, c in enumerate(ch):
-            m = int(self.tree.move[c])
-            idx = self.size * self.size if m < 0 else (m // st - 1) * self.size + m % st - 1
-            out[idx] = n[j]
+            out[move_index(int(self.tree.move[c]), self.size)] = n[j]
         s = out.sum()
         return out / s if s > 0 else out
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes
-from go_engine.coords import PASS, index_names
+from go_engine.coords import PASS, index_names, move_index
 from go_engine.shards import WINNER_UNKNOWN, GameRecord, write_shard
 
 from .search import EXPANDED, Search, SearchConfig, run_many, temperature_schedule
@@ -85,13 +85,6 @@ class _Slot:
         return self.search.game
 
 
-def _flat(point: int, size: int) -> int:
-    """Kernel point -> ``row * size + col`` (``size * size`` for a pass)."""
-    if point == PASS:
-        return size * size
-    return (point // (size + 2) - 1) * size + point % (size + 2) - 1
-
-
 def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, prefix: str, seed: int = 0,
                first: int = 0, progress=None) -> list[GameStats]:
     """Play ``games`` games, writing each as ``out/{prefix}-{n:06d}.{sgf,npz,json}`` (n from ``first``)."""
@@ -144,7 +137,7 @@ def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, pref
             s.comments[n + 1] = (f"{'full' if s.full else 'fast'} search, {sr.root_visits} visits, "
                                  f"win rate {winrate:.3f} for {color}; "
                                  + " ".join(f"{a['move']}:{a['visits']}" for a in top))
-            s.moves.append((1 if color == "B" else 2, _flat(point, size)))
+            s.moves.append((1 if color == "B" else 2, move_index(point, size)))
             s.scfg.noise_alpha = None  # the next search's kind decides its noise
             sr.advance("pass" if point == PASS else names[point])
             if g.is_over or len(g.moves) >= max_moves:

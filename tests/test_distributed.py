@@ -19,7 +19,7 @@ def cluster():
 
 def test_one_generation_on_ray_actors(cluster, tmp_path):
     sp = SelfPlayConfig(size=5, komi=0.5, full_visits=8, fast_visits=4, parallel=2)
-    cfg = LoopConfig(size=5, komi=0.5, generations=1, games=5, window=1, steps=4, batch_size=16, blocks=1,
+    cfg = LoopConfig(generations=1, games=5, window=1, steps=4, batch_size=16, blocks=1,
                      channels=8, selfplay=sp, eval_games=2, eval_visits=4, ray_actors=2)
     recs = run_loop(tmp_path / "run", cfg, progress=lambda s: None)
     games = tmp_path / "run" / "gen-001" / "games"

@@ -20,7 +20,7 @@ def test_elo():
 
 def _cfg(**kw):
     sp = SelfPlayConfig(size=5, komi=0.5, full_visits=8, fast_visits=4, parallel=4)
-    base = dict(size=5, komi=0.5, generations=2, games=4, window=2, steps=4, batch_size=16, blocks=1, channels=8,
+    base = dict(generations=2, games=4, window=2, steps=4, batch_size=16, blocks=1, channels=8,
                 selfplay=sp, eval_games=2, eval_visits=4, gnugo_levels=(1,), gnugo_games=2)
     base.update(kw)
     return LoopConfig(**base)
@@ -47,7 +47,7 @@ def test_one_generation_report_and_resume(tmp_path):
     assert len(again) == 2 and (run / "gen-001" / "done.json").exists()
     assert (run / "gen-001" / "model.pt").stat().st_mtime_ns == model  # not trained again
     with pytest.raises(ValueError, match="other settings"):
-        run_loop(run, _cfg(generations=1, gnugo_every=0, komi=7.5))
+        run_loop(run, _cfg(generations=1, gnugo_every=0, steps=5))
 
 
 @pytest.mark.slow
