@@ -1037,6 +1037,16 @@ def _build(raw: _RawTree, source: str, number: int, encoding: str, file_warnings
     setup_pl = None
     later: list = []
     append = moves.append
+    def read_move(colour: str, vals: list[str]) -> tuple[str, int]:
+        v = table.get(vals[0])
+        if v is None:
+            v = table.get(vals[0].strip())
+            if v is None:
+                raise SgfError(_bad_move(colour, vals[0], size), move=len(moves) + 1)
+        if len(vals) > 1:
+            warnings.append(f"move {len(moves) + 1}: {colour} has {len(vals)} values; the first is used")
+        return colour, v
+
     i = 0
     while i < n:
         node = nodes[i]
@@ -1059,14 +1069,7 @@ def _build(raw: _RawTree, source: str, number: int, encoding: str, file_warnings
                 vals = node.get("W")
                 colour = "W"
             if vals is not None:
-                v = table.get(vals[0])
-                if v is None:
-                    v = table.get(vals[0].strip())
-                    if v is None:
-                        raise SgfError(_bad_move(colour, vals[0], size), move=len(moves) + 1)
-                if len(vals) > 1:
-                    warnings.append(f"move {len(moves) + 1}: {colour} has {len(vals)} values; the first is used")
-                append((colour, v))
+                append(read_move(colour, vals))
                 i += 1
                 continue
         i += 1
@@ -1101,14 +1104,7 @@ def _build(raw: _RawTree, source: str, number: int, encoding: str, file_warnings
             if vals is None:
                 continue
             both += 1
-            v = table.get(vals[0])
-            if v is None:
-                v = table.get(vals[0].strip())
-                if v is None:
-                    raise SgfError(_bad_move(colour, vals[0], size), move=len(moves) + 1)
-            if len(vals) > 1:
-                warnings.append(f"move {len(moves) + 1}: {colour} has {len(vals)} values; the first is used")
-            append((colour, v))
+            append(read_move(colour, vals))
         if both == 2:
             warnings.append(f"moves {len(moves) - 1} and {len(moves)}: B and W in one node; both played")
         c = node.get("C")
