@@ -155,6 +155,20 @@ def cmd_loop_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_loop_eval(args: argparse.Namespace) -> int:
+    """The last network of a run against its first and against GNU Go, with 95% intervals."""
+    from selfplay.loop import final_eval
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    res = final_eval(args.run, games=args.games, visits=args.visits, opponent=args.opponent,
+                     gnugo_levels=tuple(args.gnugo_levels), gnugo_games=args.gnugo_games, parallel=args.parallel)
+    print(json.dumps(res, indent=1))
+    return 0
+
+
 def cmd_loop_report(args: argparse.Namespace) -> int:
     """The rating table and plot of a loop's run folder."""
     from selfplay.loop import report
@@ -269,6 +283,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gnugo-games", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_loop_run)
+    p = loop.add_parser("eval", help="the last network against the first and against GNU Go")
+    p.add_argument("run")
+    p.add_argument("--games", type=int, default=100, help="games against the opponent network (in-process)")
+    p.add_argument("--visits", type=int, default=200)
+    p.add_argument("--opponent", type=int, default=0, help="generation to play against")
+    p.add_argument("--gnugo-levels", type=int, nargs="*", default=[1, 10])
+    p.add_argument("--gnugo-games", type=int, default=50)
+    p.add_argument("--parallel", type=int, default=2, help="GNU Go games at once")
+    p.add_argument("--threads", type=int, default=None, help="torch threads in this process")
+    p.set_defaults(func=cmd_loop_eval)
     p = loop.add_parser("report", help="rating table and PNG of a run")
     p.add_argument("run")
     p.add_argument("--png", default=None, help="default: RUN/rating.png")

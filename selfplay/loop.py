@@ -73,18 +73,19 @@ def _gen(run: Path, g: int) -> Path:
     return run / f"gen-{g:03d}"
 
 
-def _engine(model: Path, cfg: LoopConfig) -> str:
+def _engine(model: Path, cfg: LoopConfig, visits: int | None = None) -> str:
     sp = cfg.selfplay
-    return (f"{sys.executable} -m tengen_cli gtp --model {model} --visits {cfg.eval_visits} --size {sp.size} "
+    return (f"{sys.executable} -m tengen_cli gtp --model {model} --visits {visits or cfg.eval_visits} --size {sp.size} "
             f"--komi {sp.komi:g} --rules {sp.rules} --resign-threshold 0.05 --threads 1")
 
 
-def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int, out: Path, seed: int) -> dict:
+def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int, out: Path, seed: int,
+           visits: int | None = None) -> dict:
     from .arena import ArenaConfig, play_match, score_of
     from .selfplay import make_evaluator
 
     sp = cfg.selfplay
-    ac = ArenaConfig(size=sp.size, komi=sp.komi, rules=sp.rules, visits=cfg.eval_visits,
+    ac = ArenaConfig(size=sp.size, komi=sp.komi, rules=sp.rules, visits=visits or cfg.eval_visits,
                      parallel=min(games, 16))
     res = play_match((make_evaluator(str(a)), make_evaluator(str(b))), names, ac, games, out, seed=seed)
     return {"games": len(res), "score": score_of(res, names[0])}
@@ -221,6 +222,56 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
         progress(f"generation {g}: {m['score']:g}/{m['games']} against {best}, rating {rating:.0f}")
         records.append(rec)
     return records
+
+
+def load_config(run: str | Path) -> LoopConfig:
+    """The settings a run was started with (``RUN/loop.json``)."""
+    f = Path(run) / "loop.json"
+    if not f.exists():
+        raise FileNotFoundError(f"{run}: no loop.json (not a loop run folder)")
+    saved = json.loads(f.read_text())
+    known = {k: v for k, v in saved.items() if k in LoopConfig.__dataclass_fields__}
+    known["selfplay"] = SelfPlayConfig(**saved["selfplay"])
+    known["gnugo_levels"] = tuple(known.get("gnugo_levels", ()))
+    return LoopConfig(**known)
+
+
+def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: int = 0,
+               gnugo_levels: tuple[int, ...] = (1, 10), gnugo_games: int = 50, parallel: int = 2,
+               progress=print) -> dict:
+    """The last finished network against network ``opponent`` (in-process, ``games`` games) and against
+    GNU Go levels (``tengen match``), all at ``visits`` visits; written to ``RUN/final/``, resumable."""
+    from gtp.match import wilson
+
+    run = Path(run)
+    cfg = load_config(run)
+    last = -1
+    while _state(run, last + 1) is not None:
+        last += 1
+    if last < 1:
+        raise ValueError(f"{run}: no trained generation to evaluate")
+    out = run / "final"
+    model = _gen(run, last) / "model.pt"
+    res: dict = {"generation": last, "visits": visits}
+
+    def entry(score: float, n: int) -> dict:
+        lo, hi = wilson(score, n)
+        return {"score": score, "games": n, "rate": round(score / n, 4) if n else None,
+                "wilson95": [round(lo, 4), round(hi, 4)]}
+
+    m = _arena(cfg, model, _gen(run, opponent) / "model.pt", (f"gen{last}", f"gen{opponent}"), games,
+               out / f"vs-gen{opponent:03d}", seed=12345, visits=visits)
+    res[f"vs_gen{opponent}"] = entry(m["score"], m["games"])
+    progress(f"gen{last} vs gen{opponent}: {m['score']:g}/{m['games']}")
+    if gnugo_levels and Path(GNUGO).exists():
+        cfg.parallel = parallel
+        for level in gnugo_levels:
+            r = _match(cfg, _engine(model, cfg, visits), f"{GNUGO} --mode gtp --level {level} --chinese-rules",
+                       (f"gen{last}", f"gnugo{level}"), gnugo_games, out / f"vs-gnugo-L{level}")
+            res[f"vs_gnugo_L{level}"] = entry(r["score"], r["games"])
+            progress(f"gen{last} vs GNU Go level {level}: {r['score']:g}/{r['games']}")
+    atomic_write_bytes(out / "summary.json", json.dumps(res, indent=1).encode())
+    return res
 
 
 def report(run: str | Path, png: str | Path | None = None) -> str:

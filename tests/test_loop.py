@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from selfplay.loop import LoopConfig, elo, report, run_loop
+from selfplay.loop import LoopConfig, elo, final_eval, load_config, report, run_loop
 from selfplay.selfplay import SelfPlayConfig
 
 GNUGO = Path("/usr/games/gnugo")
@@ -48,6 +48,14 @@ def test_one_generation_report_and_resume(tmp_path):
     assert (run / "gen-001" / "model.pt").stat().st_mtime_ns == model  # not trained again
     with pytest.raises(ValueError, match="other settings"):
         run_loop(run, _cfg(generations=1, gnugo_every=0, steps=5))
+    assert load_config(run) == _cfg(generations=1, gnugo_every=0)
+    # the final evaluation: the last network against the first, in-process
+    res = final_eval(run, games=4, visits=4, gnugo_levels=(), progress=lambda s: None)
+    assert res["generation"] == 1 and res["vs_gen0"]["games"] == 4
+    lo, hi = res["vs_gen0"]["wilson95"]
+    assert 0 <= lo <= res["vs_gen0"]["rate"] <= hi <= 1
+    assert json.loads((run / "final" / "summary.json").read_text()) == res
+    assert len(list((run / "final" / "vs-gen000").glob("game-*.sgf"))) == 4
 
 
 @pytest.mark.slow
@@ -57,6 +65,8 @@ def test_two_generations_with_gnugo_matches(tmp_path):
     assert [r["generation"] for r in recs] == [0, 1, 2]
     assert recs[2]["games"] == 8 and recs[2]["gnugo"]["1"]["games"] == 2
     assert len(list((tmp_path / "run" / "gen-002" / "vs-gnugo-L1").glob("game-*.sgf"))) == 2
+    res = final_eval(tmp_path / "run", games=2, visits=4, gnugo_levels=(1,), gnugo_games=2, progress=lambda s: None)
+    assert res["generation"] == 2 and res["vs_gnugo_L1"]["games"] == 2
 
 
 def test_training_under_torchrun(tmp_path):
