@@ -95,15 +95,6 @@ X O O X .
 """
 
 
-def test_finds_capture():
-    g = Game.from_diagram(CAPTURE, to_play="B", komi=0.5)
-    s = Search(g, seed=0)
-    s.run(200, ScoreEvaluator(), batch_size=8)
-    assert s.choose_vertex() == "D5"
-    assert s.analysis()[0]["move"] == "D5"
-    assert s.analysis()[0]["winrate"] > 0.9
-
-
 SAVE = """
 . X O X O
 X O O X O
@@ -113,13 +104,19 @@ X O O X O
 """
 
 
-def test_finds_saving_move():
+@pytest.mark.parametrize("diagram,to_play,best,winrate", [
+    (CAPTURE, "B", "D5", 0.9),
     # White's four stones and Black's two (D5, D4) both have D3 as their last liberty:
     # White to move saves the group by capturing there
-    g = Game.from_diagram(SAVE, to_play="W", komi=0.5)
+    (SAVE, "W", "D3", 0.6),
+])
+def test_finds_the_tactical_move(diagram, to_play, best, winrate):
+    g = Game.from_diagram(diagram, to_play=to_play, komi=0.5)
     s = Search(g, seed=0)
     s.run(200, ScoreEvaluator(), batch_size=8)
-    assert s.choose_vertex() == "D3"
+    assert s.choose_vertex() == best
+    assert s.analysis()[0]["move"] == best
+    assert s.analysis()[0]["winrate"] > winrate
 
 
 def test_lcb_prefers_robust_move():
