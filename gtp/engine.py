@@ -463,7 +463,8 @@ class GtpEngine:
                 per = (t if stones > 0 else self.byo_time) / max(1, stones or self.byo_stones)
             else:
                 per = t / 10
-            return max(0.05, per - reserve)
+            # keep a reserve for the answer's way back: half a second, less for short periods
+            return max(0.05, per - min(reserve, 0.1 + 0.1 * per))
         empties = int((self.game.board == 0).sum())
         est = max(10, empties // 2)
         b = t / est
