@@ -200,6 +200,16 @@ class GtpEngine:
     def _pending(self) -> bool:
         return self._queue is not None and not self._queue.empty()
 
+    def warm_up(self) -> float:
+        """Load the compiled kernels and run the network once, before the first request, so that the
+        first genmove under a clock does not pay for them; returns the seconds it took."""
+        t0 = time.monotonic()
+        s = Search(Game(self.size, self.komi, self.rules), self.cfg, seed=self.seed)
+        s.run(16, self.evaluator, batch_size=8)
+        s.choose_vertex()
+        s.analysis()
+        return time.monotonic() - t0
+
     def _ponder(self) -> None:
         """Search the position after our last move until a request arrives (the opponent's time).
 
@@ -814,5 +824,7 @@ def build_engine(model: str | None = None, device: str = "cpu", threads: int | N
 def run_gtp(model: str | None = None, device: str = "cpu", threads: int | None = None,
             stdin: TextIO | None = None, stdout: TextIO | None = None, **options) -> int:
     """Entry point of ``tengen gtp``: serve GTP on stdin/stdout until ``quit`` or end of input."""
-    build_engine(model, device, threads, **options).run(stdin or sys.stdin, stdout or sys.stdout)
+    engine = build_engine(model, device, threads, **options)
+    engine.log(f"warmed up in {engine.warm_up():.2f}s")
+    engine.run(stdin or sys.stdin, stdout or sys.stdout)
     return 0
