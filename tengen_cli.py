@@ -92,7 +92,8 @@ def cmd_gtp(args: argparse.Namespace) -> int:
 
     return run_gtp(model=args.model, device=args.device, threads=args.threads, visits=args.visits,
                    resign_threshold=args.resign_threshold, playouts=args.playouts, size=args.size, komi=args.komi,
-                   rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval, ponder=args.ponder)
+                   rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval, ponder=args.ponder,
+                   move_seconds=args.move_seconds)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -165,7 +166,8 @@ def cmd_loop_eval(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     res = final_eval(args.run, games=args.games, visits=args.visits, opponent=args.opponent,
-                     gnugo_levels=tuple(args.gnugo_levels), gnugo_games=args.gnugo_games, parallel=args.parallel)
+                     gnugo_levels=tuple(args.gnugo_levels), gnugo_games=args.gnugo_games, parallel=args.parallel,
+                     against=args.against)
     print(json.dumps(res, indent=1))
     return 0
 
@@ -203,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the network (default: torch's)")
     p.add_argument("--analysis-interval", type=float, default=0.1,
                    help="seconds between analysis lines when the request names no interval")
+    p.add_argument("--move-seconds", type=float, default=None,
+                   help="seconds per move when the GUI sets no clock (the visit cap still applies)")
     p.add_argument("--ponder", action="store_true", help="search on the opponent's time (keeps the tree)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", default=None, help="TOML file of these options (top level or a [gtp] table)")
@@ -289,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--games", type=int, default=100, help="games against the opponent network (in-process)")
     p.add_argument("--visits", type=int, default=200)
     p.add_argument("--opponent", type=int, default=0, help="generation to play against")
+    p.add_argument("--against", default=None, help="a model file to play against instead (e.g. another run's)")
     p.add_argument("--gnugo-levels", type=int, nargs="*", default=[1, 10])
     p.add_argument("--gnugo-games", type=int, default=50)
     p.add_argument("--parallel", type=int, default=2, help="GNU Go games at once")

@@ -97,9 +97,11 @@ class GtpEngine:
     def __init__(self, model=None, visits: int = 32, resign_threshold: float = 0.1, playouts: int = 4,
                  size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int = 0,
                  device: str = "cpu", analysis_interval: float = 0.1, ponder: bool = False,
-                 ponder_visits: int = 100_000, log: TextIO | None = None) -> None:
+                 ponder_visits: int = 100_000, move_seconds: float | None = None,
+                 log: TextIO | None = None) -> None:
         self.log_file = log if log is not None else sys.stderr
         self.visits = max(1, int(visits))
+        self.move_seconds = move_seconds  # per move when no clock is set (with the visit cap)
         self.resign_threshold = resign_threshold
         self.seed = seed
         self.analysis_interval = analysis_interval
@@ -463,7 +465,7 @@ class GtpEngine:
     def budget(self, color: str) -> float | None:
         """Seconds to spend on this move, or None for no clock."""
         if self.time_mode == "none":
-            return None
+            return self.move_seconds
         reserve = 0.5
         t, stones = self.left.get(color, (self.main_time, 0))
         if stones > 0 or t <= 0:

@@ -238,9 +238,11 @@ def load_config(run: str | Path) -> LoopConfig:
 
 def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: int = 0,
                gnugo_levels: tuple[int, ...] = (1, 10), gnugo_games: int = 50, parallel: int = 2,
-               progress=print) -> dict:
+               against: str | None = None, progress=print) -> dict:
     """The last finished network against network ``opponent`` (in-process, ``games`` games) and against
-    GNU Go levels (``tengen match``), all at ``visits`` visits; written to ``RUN/final/``, resumable."""
+    GNU Go levels (``tengen match``), all at ``visits`` visits; written to ``RUN/final/``, resumable.
+
+    ``against``: another model file to play instead of generation ``opponent`` (e.g. another run's)."""
     from gtp.match import wilson
 
     run = Path(run)
@@ -259,10 +261,16 @@ def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: i
         return {"score": score, "games": n, "rate": round(score / n, 4) if n else None,
                 "wilson95": [round(lo, 4), round(hi, 4)]}
 
-    m = _arena(cfg, model, _gen(run, opponent) / "model.pt", (f"gen{last}", f"gen{opponent}"), games,
-               out / f"vs-gen{opponent:03d}", seed=12345, visits=visits)
-    res[f"vs_gen{opponent}"] = entry(m["score"], m["games"])
-    progress(f"gen{last} vs gen{opponent}: {m['score']:g}/{m['games']}")
+    if against:
+        other, key = Path(against), "vs_" + "-".join(Path(against).resolve().parts[-3:]).removesuffix(".pt")
+    else:
+        other, key = _gen(run, opponent) / "model.pt", f"vs_gen{opponent}"
+    if not other.exists():
+        raise FileNotFoundError(f"{other}: no such model")
+    m = _arena(cfg, model, other, (f"gen{last}", key[3:]), games, out / key.replace("_", "-"), seed=12345,
+               visits=visits)
+    res[key] = entry(m["score"], m["games"])
+    progress(f"gen{last} {key.replace('_', ' ')}: {m['score']:g}/{m['games']}")
     if gnugo_levels and Path(GNUGO).exists():
         cfg.parallel = parallel
         for level in gnugo_levels:
@@ -270,7 +278,12 @@ def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: i
                        (f"gen{last}", f"gnugo{level}"), gnugo_games, out / f"vs-gnugo-L{level}")
             res[f"vs_gnugo_L{level}"] = entry(r["score"], r["games"])
             progress(f"gen{last} vs GNU Go level {level}: {r['score']:g}/{r['games']}")
-    atomic_write_bytes(out / "summary.json", json.dumps(res, indent=1).encode())
+    summary = out / "summary.json"
+    if summary.exists():  # earlier evaluations of this generation (other opponents) stay
+        old = json.loads(summary.read_text())
+        if old.get("generation") == last and old.get("visits") == visits:
+            res = {**old, **res}
+    atomic_write_bytes(summary, json.dumps(res, indent=1).encode())
     return res
 
 

@@ -211,6 +211,13 @@ def test_ponder_on_the_opponents_time_and_reuse_the_tree():
     assert len(visits) == 2 and visits[1] > 64, log.text()
 
 
+def test_seconds_per_move_without_a_clock():
+    responses, eng = session(["boardsize 9", "genmove b", "genmove w"], visits=10 ** 6, move_seconds=0.3)
+    assert all(r.startswith("=") for r in responses)
+    secs = [float(t) for t in re.findall(r"in (\d+\.\d+)s", eng.log_file.getvalue())]
+    assert len(secs) == 2 and all(0.25 <= t < 1.5 for t in secs), secs
+
+
 def test_visit_cap_counts_the_reused_subtree():
     responses, eng = session(["boardsize 7", "genmove b", "genmove w"], visits=40)
     assert all(r.startswith("=") for r in responses)
