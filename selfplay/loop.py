@@ -96,8 +96,10 @@ def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, 
     from gtp.match import MatchConfig, run_match
 
     sp = cfg.selfplay
+    # GNU Go passes with dead stones on the board, so Tromp-Taylor would misjudge its games: it scores them
+    scorer = f"{GNUGO} --mode gtp --chinese-rules" if GNUGO in a + b else "tromp-taylor"
     mc = MatchConfig(engines=(a, b), names=names, games=games, size=sp.size, komi=sp.komi, rules=sp.rules,
-                     limit=Limit(hard=300), parallel=cfg.parallel, out=str(out))
+                     limit=Limit(hard=300), scorer=scorer, parallel=cfg.parallel, out=str(out))
     res = run_match(mc, progress=lambda s: None)
     counted = [r for r in res.values() if r.result != "Void"]
     score = sum(1.0 if r.winner == names[0] else 0.5 if r.winner is None else 0.0 for r in counted)
