@@ -264,13 +264,13 @@ def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: i
                 "wilson95": [round(lo, 4), round(hi, 4)]}
 
     if against:
-        other, key = Path(against), "vs_" + "-".join(Path(against).resolve().parts[-3:]).removesuffix(".pt")
+        name = "-".join(Path(against).resolve().parts[-3:]).removesuffix(".pt")
+        other, key, folder = Path(against), f"vs_{name}", f"vs-{name}"
     else:
-        other, key = _gen(run, opponent) / "model.pt", f"vs_gen{opponent}"
+        other, key, folder = _gen(run, opponent) / "model.pt", f"vs_gen{opponent}", f"vs-gen{opponent:03d}"
     if not other.exists():
         raise FileNotFoundError(f"{other}: no such model")
-    m = _arena(cfg, model, other, (f"gen{last}", key[3:]), games, out / key.replace("_", "-"), seed=12345,
-               visits=visits)
+    m = _arena(cfg, model, other, (f"gen{last}", key[3:]), games, out / folder, seed=12345, visits=visits)
     res[key] = entry(m["score"], m["games"])
     progress(f"gen{last} {key.replace('_', ' ')}: {m['score']:g}/{m['games']}")
     if gnugo_levels and Path(GNUGO).exists():
