@@ -26,6 +26,7 @@ from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import PASS, index_names
 
 from .search import Search, SearchConfig, run_many
+from .selfplay import load_records
 
 
 @dataclass
@@ -130,13 +131,7 @@ def _finish(s: _Slot, out: Path) -> ArenaGame:
 
 
 def load_games(out: str | Path) -> list[ArenaGame]:
-    games = []
-    for f in sorted(Path(out).glob("game-*.json")):
-        try:
-            games.append(ArenaGame(**json.loads(f.read_text())))
-        except (ValueError, TypeError) as e:
-            raise ValueError(f"{f}: not an arena game record ({e})") from None
-    return games
+    return load_records(out, "game-*.json", ArenaGame, "an arena game record")
 
 
 def score_of(games: list[ArenaGame], name: str) -> float:

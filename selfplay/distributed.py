@@ -63,17 +63,11 @@ class SelfPlayWorker:
                 if model is not None:
                     path = os.path.join(tmp, "model.pt")
                     Path(path).write_bytes(model)
-                self.evaluator = make_evaluator(path, self.device) if path else _uniform()
+                self.evaluator = make_evaluator(path or "none", self.device)
                 self.key = key
             play_games(self.evaluator, SelfPlayConfig(**cfg), games, tmp, prefix, seed=seed)
             return {f.name: f.read_bytes() for f in sorted(Path(tmp).iterdir())
                     if f.suffix in (".sgf", ".npz", ".json")}
-
-
-def _uniform():
-    from .search import UniformEvaluator
-
-    return UniformEvaluator()
 
 
 def run_selfplay_ray(model: str | None, cfg: SelfPlayConfig, games: int, out: str | Path, actors: int = 2,

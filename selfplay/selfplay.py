@@ -180,14 +180,19 @@ def _finish(s: _Slot, cfg: SelfPlayConfig, out: Path, name: str) -> GameStats:
     return st
 
 
-def load_stats(out: str | Path) -> list[GameStats]:
-    stats = []
-    for f in sorted(Path(out).glob("*.json")):
+def load_records(out: str | Path, pattern: str, cls, what: str) -> list:
+    """The ``cls`` records in the JSON files ``out/pattern``, in name order; a bad one names its file."""
+    records = []
+    for f in sorted(Path(out).glob(pattern)):
         try:
-            stats.append(GameStats(**json.loads(f.read_text())))
+            records.append(cls(**json.loads(f.read_text())))
         except (ValueError, TypeError) as e:
-            raise ValueError(f"{f}: not a self-play game record ({e})") from None
-    return stats
+            raise ValueError(f"{f}: not {what} ({e})") from None
+    return records
+
+
+def load_stats(out: str | Path) -> list[GameStats]:
+    return load_records(out, "*.json", GameStats, "a self-play game record")
 
 
 def summarize(stats: list[GameStats]) -> dict:
