@@ -87,13 +87,14 @@ def history_ring(game: Game) -> tuple[np.ndarray, int]:
     before it in ring order), from its undo records; and how many there are."""
     ring = np.zeros((HISTORY, (game.size + 2) ** 2), dtype=np.int8)
     g = game.copy()
+    if g.resigned:
+        g.undo()  # takes back the resignation, not a move
     count = 0
     for t in range(HISTORY):
         ring[(HISTORY - t) % HISTORY] = g._S[K.COLOR]
         count += 1
-        if not g._history:
+        if not g.history:
             break
-        g._resigned = 0
         g.undo()
     return ring, count
 

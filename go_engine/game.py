@@ -142,6 +142,16 @@ class Game:
         return [(color_name(c), vertex_name(p, self.size)) for c, p in self._history if c]
 
     @property
+    def history(self) -> list[tuple[int, int]]:
+        """Every step so far as kernel ``(colour, point)`` pairs, setup steps (colour 0) included; read only."""
+        return self._history
+
+    @property
+    def resigned(self) -> str | None:
+        """The player who resigned, or ``None``."""
+        return color_name(self._resigned) if self._resigned else None
+
+    @property
     def captures(self) -> dict[str, int]:
         """Stones captured so far by each player (prisoners)."""
         return {"B": int(self._meta[K.M_CAPB]), "W": int(self._meta[K.M_CAPW])}

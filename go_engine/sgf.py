@@ -1329,12 +1329,12 @@ def _sgf_point(vertex: str, size: int) -> str:
 
 def _history_setups(game: Game) -> dict[int, Setup]:
     """The stones of each setup step in ``game``'s history, by step index."""
-    hist = game._history  # (colour, point); colour 0 marks a setup step
+    hist = game.history  # (colour, point); colour 0 marks a setup step
     steps = [i for i, (c, _) in enumerate(hist) if c == 0]
     if not steps:
         return {}
     g = game.copy()
-    if g._resigned:
+    if g.resigned:
         g.undo()
     out: dict[int, Setup] = {}
     size = game.size
@@ -1424,7 +1424,7 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
     first_setup_in_root = True
     k = 0
     line_moves = 0
-    for i, (c, p) in enumerate(game._history):
+    for i, (c, p) in enumerate(game.history):
         if c == 0:
             props = _setup_props(setups[i], size)
             if first_setup_in_root and k == 0:

@@ -291,8 +291,8 @@ class GtpEngine:
     def _set_rules(self, name: str) -> None:
         rules = get_rules(name)
         g = self.game
-        if g._history:
-            if any(c == 0 for c, _ in g._history):
+        if g.history:
+            if any(c == 0 for c, _ in g.history):
                 raise GtpError("cannot change rules after setup stones")
             ng = Game(g.size, g.komi, rules)
             for c, v in g.moves:
@@ -324,7 +324,7 @@ class GtpEngine:
             p = g._point(vertex)
         except ValueError as e:
             raise GtpError(f"invalid vertex: {e}") from None
-        if g.passes >= 2 and not g._resigned:
+        if g.passes >= 2 and g.resigned is None:
             g.resume()
         why = g.why_illegal(vertex, c)
         if why is not None:
@@ -340,7 +340,7 @@ class GtpEngine:
         return ""
 
     def _check_empty(self) -> None:
-        if self.game._history or self.game.board.any():
+        if self.game.history or self.game.board.any():
             raise GtpError("board not empty")
 
     def cmd_fixed_handicap(self, n):
@@ -490,13 +490,13 @@ class GtpEngine:
         (keeping the subtree), or a new one."""
         s = self.search
         if s is not None and s.game.komi == game.komi and s.game.rules == game.rules:
-            h, sh = game._history, s.game._history
+            h, sh = game.history, s.game.history
             if h[:len(sh)] == sh:
                 for color, point in h[len(sh):]:
                     if s.game.is_over or color != (K.BLACK if s.game.to_play == "B" else K.WHITE):
                         break
                     s.advance(point)
-                if s.game._history == h and s.game.hash == game.hash and s.game.to_play == game.to_play:
+                if s.game.history == h and s.game.hash == game.hash and s.game.to_play == game.to_play:
                     return s
         self.seed += 1
         self.search = Search(game, self.cfg, seed=self.seed)
@@ -518,7 +518,7 @@ class GtpEngine:
 
     def _position_for(self, color: str) -> Game:
         g = self.game
-        if g.passes >= 2 and not g._resigned:
+        if g.passes >= 2 and g.resigned is None:
             g.resume()
         if g.to_play != color:
             g.to_play = color
@@ -527,7 +527,7 @@ class GtpEngine:
     def dead_stones(self, game: Game | None = None) -> list[str]:
         """Stones whose chain is owned by the opponent in most random playouts of the position."""
         g = game or self.game
-        key = (g.hash, g.to_play, len(g._history), g.komi)
+        key = (g.hash, g.to_play, len(g.history), g.komi)
         if self._dead_cache and self._dead_cache[0] == key:
             return self._dead_cache[1]
         board = g.board
@@ -617,7 +617,7 @@ class GtpEngine:
     def cmd_reg_genmove(self, color):
         c = parse_color(color)
         g = self.game.copy()
-        if g.passes >= 2 and not g._resigned:
+        if g.passes >= 2 and g.resigned is None:
             g.resume()
         g.to_play = c
         saved = self.game
@@ -704,7 +704,7 @@ class GtpEngine:
     def _analyze(self, args, cid: str, kata: bool):
         color, interval, ownership = self._parse_analyze(args)
         g = self.game.copy()
-        if g.passes >= 2 and not g._resigned:
+        if g.passes >= 2 and g.resigned is None:
             g.resume()
         if color is not None and g.to_play != color:
             g.to_play = color
@@ -771,7 +771,7 @@ _STREAMED = object()
 
 def _playable(game: Game, playouts: int, seed: int):
     """Random playouts of ``game``, played on even after two passes (which end a playout at once)."""
-    if game.passes >= 2 and not game._resigned:
+    if game.passes >= 2 and game.resigned is None:
         game = game.copy()
         game.resume()
     return random_playouts(game, playouts, seed=seed)

@@ -497,7 +497,7 @@ def test_resignation(color, winner):
     g.play("C3")  # black to move
     assert g.outcome() is None
     g.resign(color)
-    assert g.is_over
+    assert g.is_over and g.resigned == ("B" if winner == "W" else "W")
     out = g.outcome()
     assert (out.winner, out.reason) == (winner, "resignation")
     assert out.result() == f"{winner}+R"
@@ -505,7 +505,7 @@ def test_resignation(color, winner):
     with pytest.raises(IllegalMove):
         g.play("D4")
     g.undo()  # taking back the resignation
-    assert not g.is_over and g.outcome() is None
+    assert not g.is_over and g.outcome() is None and g.resigned is None
     assert len(g.moves) == 2
     g.play("D4")
 
@@ -719,6 +719,7 @@ def test_setup_undo_restores_a_point_named_twice():
     assert g.board[0, 0] == -1
     g.setup(black=["C3"], white=["C3"])
     assert g.board[2, 2] == -1
+    assert [c for c, _ in g.history] == [0, 0] and g.moves == []  # setup steps are in history, not moves
     g.undo()
     assert g.board[2, 2] == 0
     assert g.hash == zobrist_of(g)
