@@ -231,21 +231,29 @@ def summary(cfg: MatchConfig, results: dict[int, GameResult]) -> str:
     games = [r for i, r in sorted(results.items()) if i < cfg.games]
     lines = [f"{len(games)} games, {cfg.size}x{cfg.size}, komi {cfg.komi:g}, rules {cfg.rules}"]
     counted = [r for r in games if r.result != "Void"]
+
+    def tally(name: str, recs: list[GameResult]) -> str:
+        wins = sum(1.0 if r.winner == name else 0.5 if r.winner is None else 0.0 for r in recs)
+        lo, hi = wilson(wins, len(recs))
+        rate = f"{wins / len(recs):.1%}" if recs else "n/a"
+        return f"{wins:g} wins of {len(recs)} = {rate} [95% {lo:.1%}, {hi:.1%}]"
+
     for name in cfg.names:
-        wins = sum(1.0 if r.winner == name else 0.5 if r.winner is None else 0.0 for r in counted)
-        lo, hi = wilson(wins, len(counted))
         as_b = sum(1 for r in counted if r.winner == name and r.black == name)
         as_w = sum(1 for r in counted if r.winner == name and r.white == name)
         secs = [s for r in games for s in r.seconds.get(name, [])]
         pace = (f"{statistics.mean(secs):.2f} s/move (median {statistics.median(secs):.2f}, max {max(secs):.2f})"
                 if secs else "no moves")
-        rate = f"{wins / len(counted):.1%}" if counted else "n/a"
-        lines.append(f"{name}: {wins:g} wins of {len(counted)} = {rate} [95% {lo:.1%}, {hi:.1%}];"
-                     f" {as_b} as Black, {as_w} as White; {pace}")
+        lines.append(f"{name}: {tally(name, counted)}; {as_b} as Black, {as_w} as White; {pace}")
     reasons: dict[str, int] = {}
     for r in games:
         reasons[r.reason] = reasons.get(r.reason, 0) + 1
     lines.append("ended by: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+    failed = sum(r.reason == "error" for r in counted)
+    if failed:  # a crash forfeits the game, but says nothing about strength
+        board = [r for r in counted if r.reason != "error"]
+        lines.append(f"without the {failed} games an engine failed in: "
+                     + "; ".join(f"{name} {tally(name, board)}" for name in cfg.names))
     void = len(games) - len(counted)
     if void:
         lines.append(f"void (an engine refused a legal move): {void}")

@@ -50,6 +50,9 @@ def test_faulty_engine_forfeits(tmp_path, mode, reason, result):
     assert rec.moves == 3  # B, W, B; White's second move is the fault
     sgf = (tmp_path / "game-0000.sgf").read_text()
     assert f"RE[{result}]" in sgf and "PB[good]" in sgf
+    text = summary(cfg, res)
+    assert "good: 1 wins of 1 = 100.0%" in text
+    assert ("without the 1 games an engine failed in: good 0 wins of 0" in text) == (reason == "error")
 
 
 @needs_gnugo

@@ -434,10 +434,10 @@ def test_binary_garbage_is_named():
 def test_million_node_variation_tree_is_refused_quickly():
     n = 1_000_000
     text = "(;SZ[19]" + "(;B[aa])" * n + ")"
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time: a busy machine must not fail the check
     e = error_of(text)
     assert "more than" in e.reason and e.game == 1
-    assert time.perf_counter() - t < 30
+    assert time.process_time() - t < 30
     # Lower limits are honoured too, and the next game in the file is still read.
     items = list(iter_sgf("(;SZ[9]" + "(;B[aa])" * 50 + ")(;SZ[9];B[bb])", "x.sgf", max_nodes=20))
     assert isinstance(items[0], SgfError) and isinstance(items[1], SgfGame)
