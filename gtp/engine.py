@@ -208,8 +208,11 @@ class GtpEngine:
         t0 = time.monotonic()
         s = Search(Game(self.size, self.komi, self.rules), self.cfg, seed=self.seed)
         s.run(16, self.evaluator, batch_size=8)
-        s.choose_vertex()
+        s.advance(s.choose_vertex())  # tree reuse, as after every move of a game
+        s.run(8, self.evaluator, batch_size=8)
         s.analysis()
+        self.dead_stones(s.game)  # the playouts that run once the opponent passes
+        self._dead_cache = None
         return time.monotonic() - t0
 
     def _ponder(self) -> None:

@@ -254,6 +254,18 @@ def test_subprocess_pipes_and_eof():
     assert "genmove" in p.stderr and "genmove" not in p.stdout
 
 
+def test_warm_up_compiles_what_a_timed_genmove_uses():
+    """In a fresh process, warm_up leaves the tree-reuse kernel and the playouts behind the reply to a
+    pass compiled (or loaded from the cache): neither may cost seconds inside a move on the clock."""
+    code = (f"import sys; sys.path.insert(0, {ROOT!r}); from gtp.engine import build_engine; "
+            "from selfplay.search import k_compact; from go_engine.playout import k_playouts; "
+            "kernels = (k_compact, k_playouts); e = build_engine(visits=8, size=7); "  # the bundled network
+            "print([len(k.signatures) for k in kernels]); e.warm_up(); print([len(k.signatures) for k in kernels])")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[:2] == ["[0, 0]", "[1, 1]"]
+
+
 def test_config_file_gives_defaults_the_command_line_overrides(tmp_path, capsys):
     from tengen_cli import main, parse_args
     cfg = tmp_path / "tengen.toml"
