@@ -20,6 +20,7 @@ from pathlib import Path
 
 from go_engine import Game, IllegalMove, write_sgf
 from go_engine.atomic import atomic_write_bytes
+from selfplay.arena import score_of
 
 from .client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
 
@@ -233,7 +234,7 @@ def summary(cfg: MatchConfig, results: dict[int, GameResult]) -> str:
     counted = [r for r in games if r.result != "Void"]
 
     def tally(name: str, recs: list[GameResult]) -> str:
-        wins = sum(1.0 if r.winner == name else 0.5 if r.winner is None else 0.0 for r in recs)
+        wins = score_of(recs, name)
         lo, hi = wilson(wins, len(recs))
         rate = f"{wins / len(recs):.1%}" if recs else "n/a"
         return f"{wins:g} wins of {len(recs)} = {rate} [95% {lo:.1%}, {hi:.1%}]"

@@ -95,6 +95,8 @@ def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, 
     from gtp.client import Limit
     from gtp.match import MatchConfig, run_match
 
+    from .arena import score_of
+
     sp = cfg.selfplay
     # GNU Go passes with dead stones on the board, so Tromp-Taylor would misjudge its games: it scores them
     scorer = f"{GNUGO} --mode gtp --chinese-rules" if GNUGO in a + b else "tromp-taylor"
@@ -102,8 +104,7 @@ def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, 
                      limit=Limit(hard=300), scorer=scorer, parallel=cfg.parallel, out=str(out))
     res = run_match(mc, progress=lambda s: None)
     counted = [r for r in res.values() if r.result != "Void"]
-    score = sum(1.0 if r.winner == names[0] else 0.5 if r.winner is None else 0.0 for r in counted)
-    return {"games": len(counted), "score": score}
+    return {"games": len(counted), "score": score_of(counted, names[0])}
 
 
 def _warmup(cfg: LoopConfig) -> int:
