@@ -64,11 +64,15 @@ class PositionLoader:
     """Iterate over batches of positions from shards, endlessly or for ``epochs`` passes.
 
     The same ``seed`` gives the same batches. ``sample_rate`` keeps each position
-    with that probability (fewer, less correlated positions per game)."""
+    with that probability (fewer, less correlated positions per game). Games are
+    drawn at random from ``open_shards`` shards read at once: shards are often
+    written one source after another (one server's komi and rules), and batches
+    drawn from one shard at a time would hold those inputs constant, which batch
+    normalisation then hides from training."""
 
     def __init__(self, shards: Sequence[str | Path], batch_size: int = 256, seed: int = 0,
                  symmetries: bool = True, buffer_size: int = 16384, sample_rate: float = 1.0,
-                 epochs: int | None = None) -> None:
+                 epochs: int | None = None, open_shards: int = 16) -> None:
         self.paths = shard_paths(shards)
         self.batch_size = batch_size
         self.seed = seed
@@ -76,6 +80,7 @@ class PositionLoader:
         self.buffer_size = max(buffer_size, batch_size)
         self.sample_rate = sample_rate
         self.epochs = epochs
+        self.open_shards = max(1, open_shards)
         self._dropped: dict[Path, dict[str, list[int]]] = {}
         self.size = read_shard(self.paths[0]).size
 
@@ -90,17 +95,33 @@ class PositionLoader:
                 raise ShardError(f"{f}: unreadable ({e})") from None
         return self._dropped[folder].get(path.name, [])
 
+    def _open(self, index: int, rng: np.random.Generator) -> tuple[Shard, np.ndarray]:
+        """A shard and its games (those not dropped as duplicates) in a random order."""
+        shard = read_shard(self.paths[index])
+        if shard.size != self.size:
+            raise ShardError(f"{shard.path}: board size {shard.size}, but the first shard's is {self.size}")
+        games = rng.permutation(shard.num_games)
+        return shard, games[~np.isin(games, self.dropped(Path(shard.path)))]
+
     def _games(self, rng: np.random.Generator) -> Iterator[tuple[Shard, int]]:
         epoch = 0
         while self.epochs is None or epoch < self.epochs:
-            for idx in rng.permutation(len(self.paths)):
-                shard = read_shard(self.paths[idx])
-                if shard.size != self.size:
-                    raise ShardError(f"{shard.path}: board size {shard.size}, but the first shard's is {self.size}")
-                drop = set(self.dropped(Path(shard.path)))
-                for g in rng.permutation(shard.num_games):
-                    if int(g) not in drop:
-                        yield shard, int(g)
+            order = list(rng.permutation(len(self.paths))[::-1])
+            pool: list[list] = []  # [shard, games, next game]
+            while order or pool:
+                while order and len(pool) < self.open_shards:
+                    shard, games = self._open(int(order.pop()), rng)
+                    if len(games):
+                        pool.append([shard, games, 0])
+                if not pool:
+                    break
+                left = np.array([len(games) - at for _, games, at in pool], dtype=np.float64)
+                j = int(rng.choice(len(pool), p=left / left.sum()))  # uniform over the games left
+                shard, games, at = pool[j]
+                pool[j][2] = at + 1
+                if at + 1 == len(games):
+                    pool.pop(j)
+                yield shard, int(games[at])
             epoch += 1
 
     def _positions(self, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, ...]]:

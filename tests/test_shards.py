@@ -95,6 +95,25 @@ def test_loader_targets_and_reproducibility(tmp_path):
         assert np.all(b.globals[black, 0] == pytest.approx(-7.0 / 15))
 
 
+def test_batches_mix_shards_written_one_source_after_another(tmp_path):
+    # each shard holds one "server's" komi, as `tengen data build` writes sources in turn; drawn one shard
+    # at a time, a batch would hold komi constant and batch normalisation would hide it from training
+    for i, komi in enumerate((0.0, 5.5, 6.5, 7.5)):
+        recs = _records(n=16, seed=i)
+        for r in recs:
+            r.komi = komi
+        write_shard(tmp_path / f"{i}.npz", recs)
+
+    def komi_values_per_batch(open_shards):
+        batches = list(PositionLoader([tmp_path], batch_size=32, seed=1, epochs=1, buffer_size=64,
+                                      sample_rate=0.2, open_shards=open_shards))
+        assert len(batches) > 15
+        return np.mean([len(np.unique(np.abs(b.globals[:, 0]))) for b in batches])
+
+    assert komi_values_per_batch(1) < 2.0  # one shard at a time, as before: batches see one or two komi
+    assert komi_values_per_batch(16) > 3.4  # of the four
+
+
 def test_value_is_from_the_movers_view(tmp_path):
     recs = _records(n=4)
     for r in recs:
