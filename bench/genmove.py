@@ -7,7 +7,7 @@ count. Every timing starts from a fresh engine state (``clear_board`` and the
 moves replayed), so no search tree is reused. Prints one JSON line per visit
 count: median, min and max seconds over the positions.
 
-    python bench/genmove.py [--visits 1 100 800] [--size 19] [--model FILE] [--sgf DIR]
+    python bench/genmove.py [--visits 1 100 800] [--size 19] [--model FILE] [--sgf DIR] [--device cuda]
 """
 
 from __future__ import annotations
@@ -55,14 +55,15 @@ def main() -> None:
     ap.add_argument("--sgf", default=str(ROOT.parent / "shared" / "data" / "tom-9d"))
     ap.add_argument("--positions", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="the network's device: cpu, cuda")
     args = ap.parse_args()
     os.chdir(ROOT)
     games = positions(args.sgf, args.size, args.positions, args.seed)
     print(json.dumps({"positions": len(games), "size": args.size, "cpus": os.cpu_count(),
-                      "load": os.getloadavg()[0], "date": time.strftime("%Y-%m-%d")}), flush=True)
+                      "device": args.device, "load": os.getloadavg()[0], "date": time.strftime("%Y-%m-%d")}), flush=True)
     for visits in args.visits:
         cmd = [sys.executable, "-m", "tengen_cli", "gtp", "--size", str(args.size), "--visits", str(visits),
-               "--resign-threshold", "0"] + (["--model", args.model] if args.model else [])
+               "--resign-threshold", "0", "--device", args.device] + (["--model", args.model] if args.model else [])
         times = []
         with GtpClient(cmd) as eng:
             eng.send("genmove b", timeout=600)  # warm-up: compilation, first network call
