@@ -327,8 +327,7 @@ class GtpEngine:
             p = g._point(vertex)
         except ValueError as e:
             raise GtpError(f"invalid vertex: {e}") from None
-        if g.passes >= 2 and g.resigned is None:
-            g.resume()
+        _ready_to_move(g)
         why = g.why_illegal(vertex, c)
         if why is not None:
             raise GtpError(f"illegal move: {why}")
@@ -520,12 +519,7 @@ class GtpEngine:
         return s
 
     def _position_for(self, color: str) -> Game:
-        g = self.game
-        if g.passes >= 2 and g.resigned is None:
-            g.resume()
-        if g.to_play != color:
-            g.to_play = color
-        return g
+        return _ready_to_move(self.game, color)
 
     def dead_stones(self, game: Game | None = None) -> list[str]:
         """Stones whose chain is owned by the opponent in most random playouts of the position."""
@@ -619,12 +613,7 @@ class GtpEngine:
 
     def cmd_reg_genmove(self, color):
         c = parse_color(color)
-        g = self.game.copy()
-        if g.passes >= 2 and g.resigned is None:
-            g.resume()
-        g.to_play = c
-        saved = self.game
-        self.game = g
+        saved, self.game = self.game, self.game.copy()
         try:
             return self._genmove(c, play=False)
         finally:
@@ -706,11 +695,7 @@ class GtpEngine:
 
     def _analyze(self, args, cid: str, kata: bool):
         color, interval, ownership = self._parse_analyze(args)
-        g = self.game.copy()
-        if g.passes >= 2 and g.resigned is None:
-            g.resume()
-        if color is not None and g.to_play != color:
-            g.to_play = color
+        g = _ready_to_move(self.game.copy(), color)
         s = Search(g, self.cfg, seed=self.seed)
         self._write(f"={cid}\n")
         last = -1.0
@@ -772,11 +757,20 @@ class GtpEngine:
 _STREAMED = object()
 
 
+def _ready_to_move(game: Game, color: str | None = None) -> Game:
+    """``game`` itself, with play resumed after two passes (GTP lets moves and analysis follow them)
+    and ``color`` to move if given."""
+    if game.passes >= 2 and game.resigned is None:
+        game.resume()
+    if color is not None and game.to_play != color:
+        game.to_play = color
+    return game
+
+
 def _playable(game: Game, playouts: int, seed: int):
     """Random playouts of ``game``, played on even after two passes (which end a playout at once)."""
     if game.passes >= 2 and game.resigned is None:
-        game = game.copy()
-        game.resume()
+        game = _ready_to_move(game.copy())
     return random_playouts(game, playouts, seed=seed)
 
 
