@@ -641,11 +641,13 @@ class GtpEngine:
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- analysis
-    def _parse_analyze(self, args):
+    def _parse_analyze(self, args) -> tuple[str | None, float, dict]:
+        """``[color] [interval] [key value]...`` of lz-analyze and kata-analyze: the colour, the interval
+        in seconds, and the output options (``ownership``, ``minmoves``, ``maxmoves``)."""
         args = list(args)
         color = None
         interval = self.analysis_interval
-        ownership = False
+        opts = {"ownership": False, "min_moves": 0, "max_moves": None}
         if args and args[0].lower() in ("b", "w", "black", "white"):
             color = parse_color(args.pop(0))
         if args and re.fullmatch(r"\d+(\.\d+)?", args[0]):
@@ -653,21 +655,26 @@ class GtpEngine:
         while args:
             key = args.pop(0).lower()
             if key == "interval" and args:
-                interval = float(args.pop(0)) / 100
+                interval = _number(args.pop(0), key) / 100
             elif key == "ownership" and args:
-                ownership = args.pop(0).lower() == "true"
-            elif key in ("minmoves", "maxmoves", "pvvisits", "movesownership", "rootinfo", "ownershipstdev") and args:
+                opts["ownership"] = args.pop(0).lower() == "true"
+            elif key in ("minmoves", "maxmoves") and args:
+                n = _number(args.pop(0), key)
+                if n < 0 or n != int(n):
+                    raise GtpError(f"{key} must be a whole number >= 0")
+                opts["min_moves" if key == "minmoves" else "max_moves"] = int(n)
+            elif key in ("pvvisits", "movesownership", "rootinfo", "ownershipstdev") and args:
                 args.pop(0)
             elif key in ("avoid", "allow") and len(args) >= 3:
                 del args[:3]
             else:
                 raise GtpError(f"unknown analyze argument {key!r}")
-        return color, interval, ownership
+        return color, interval, opts
 
-    def _info(self, s: Search, kata: bool, ownership: bool) -> str:
+    def _info(self, s: Search, kata: bool, opts: dict) -> str:
         out = []
         lead = None
-        for a in s.analysis():
+        for a in s.analysis(opts["max_moves"], opts["min_moves"]):
             pv = " ".join(a["pv"])
             if kata:
                 if lead is None:
@@ -681,7 +688,7 @@ class GtpEngine:
                            f"prior {round(a['prior'] * 10000)} lcb {round(a['lcb'] * 10000)} "
                            f"order {a['order']} pv {pv}")
         line = " ".join(out)
-        if kata and ownership:
+        if kata and opts["ownership"]:
             own = playout_ownership(s.game, 64, seed=7)
             if s.game.to_play == "W":
                 own = -own
@@ -694,7 +701,7 @@ class GtpEngine:
         return sc if g.to_play == "B" else -sc
 
     def _analyze(self, args, cid: str, kata: bool):
-        color, interval, ownership = self._parse_analyze(args)
+        color, interval, opts = self._parse_analyze(args)
         g = _ready_to_move(self.game.copy(), color)
         s = Search(g, self.cfg, seed=self.seed)
         self._write(f"={cid}\n")
@@ -710,7 +717,7 @@ class GtpEngine:
                     break
                 continue
             if now - last >= interval or self._pending():
-                self._write(self._info(s, kata, ownership) + "\n")
+                self._write(self._info(s, kata, opts) + "\n")
                 last = now
                 emitted = True
             if emitted and self._pending():
@@ -730,20 +737,20 @@ class GtpEngine:
         if not args:
             raise GtpError("missing color")
         c = parse_color(args[0])
-        _, interval, ownership = self._parse_analyze(args[1:])
+        _, interval, opts = self._parse_analyze(args[1:])
         self._write(f"={cid}\n")
         state = {"last": time.monotonic(), "emitted": False}
 
         def on_chunk(s: Search) -> None:
             now = time.monotonic()
             if now - state["last"] >= interval and s.analysis():
-                self._write(self._info(s, kata, ownership) + "\n")
+                self._write(self._info(s, kata, opts) + "\n")
                 state["last"] = now
                 state["emitted"] = True
 
         move = self._genmove(c, on_chunk=on_chunk)
         if not state["emitted"] and self.search is not None and self.search.analysis():
-            self._write(self._info(self.search, kata, ownership) + "\n")
+            self._write(self._info(self.search, kata, opts) + "\n")
         self._write(f"play {move}\n\n")
         return _STREAMED
 
@@ -755,6 +762,17 @@ class GtpEngine:
 
 
 _STREAMED = object()
+
+
+def _number(text: str, what: str) -> float:
+    """A finite number argument of a GTP command, or a GtpError naming ``what`` was wrong."""
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not math.isfinite(x):
+        raise GtpError(f"{what}: expected a number, got {text!r}")
+    return x
 
 
 def _ready_to_move(game: Game, color: str | None = None) -> Game:

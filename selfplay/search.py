@@ -698,19 +698,27 @@ class Search:
             nd = ch.start + int(np.argmax(vis))
         return out
 
-    def analysis(self, max_moves: int | None = None) -> list[dict]:
+    def analysis(self, max_moves: int | None = None, min_moves: int = 0) -> list[dict]:
         """Visited root moves, most visited first: move, visits, winrate and LCB (0..1, for the
-        player to move at the root), prior, principal variation (list of vertices)."""
+        player to move at the root), prior, principal variation (list of vertices). Unvisited
+        moves follow, highest prior first, until there are ``min_moves`` (their winrate is the
+        root's, their LCB 0); at most ``max_moves`` in all."""
         ch, n, mean, lcb = self._child_stats()
         t = self.tree
         order = sorted((j for j in range(len(ch)) if n[j] > 0), key=lambda j: (-n[j], -mean[j]))
+        if len(order) < min_moves:
+            rest = sorted((j for j in range(len(ch)) if n[j] == 0), key=lambda j: -t.prior[ch[j]])
+            order += rest[: min_moves - len(order)]
         if max_moves is not None:
             order = order[:max_moves]
+        root_wr = (self.root_value() + 1) / 2
         out = []
         for rank, j in enumerate(order):
             pv = self._pv(int(ch[j]))
-            out.append({"move": pv[0], "visits": int(n[j]), "winrate": float((mean[j] + 1) / 2),
-                        "prior": float(t.prior[ch[j]]), "lcb": float(max(0.0, (lcb[j] + 1) / 2)),
+            visited = n[j] > 0
+            out.append({"move": pv[0], "visits": int(n[j]),
+                        "winrate": float((mean[j] + 1) / 2) if visited else root_wr,
+                        "prior": float(t.prior[ch[j]]), "lcb": float(max(0.0, (lcb[j] + 1) / 2)) if visited else 0.0,
                         "order": rank, "pv": pv})
         return out
 

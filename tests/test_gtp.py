@@ -143,6 +143,20 @@ def test_lz_analyze_streams_until_next_command():
     assert res[2] == "=2 Tengen"
 
 
+def test_analyze_minmoves_and_maxmoves():
+    res, _ = session(["boardsize 9", "1 lz-analyze b 1 minmoves 20", "2 kata-analyze w 1 maxmoves 2",
+                      "3 lz-analyze 1 maxmoves x", "4 kata-analyze interval nan", "5 lz-analyze minmoves -1"])
+    lz = re.split(r" (?=info )", res[1].split("\n")[1])
+    assert len(lz) == 20 and all(LZ_INFO.fullmatch(seg) for seg in lz)
+    visits = [int(seg.split()[4]) for seg in lz]
+    assert visits == sorted(visits, reverse=True) and visits[-1] == 0 < visits[0]  # unvisited ones follow
+    assert [int(seg.split(" order ")[1].split()[0]) for seg in lz] == list(range(20))
+    kata = re.split(r" (?=info )", res[2].split("\n")[1])
+    assert 1 <= len(kata) <= 2 and all(KATA_INFO.fullmatch(seg) for seg in kata)
+    assert res[3] == "?3 maxmoves: expected a number, got 'x'"
+    assert res[4].startswith("?4 interval: expected a number") and res[5].startswith("?5 minmoves must be")
+
+
 def test_lz_analyze_over_pipe_stops_on_command():
     """The analysis keeps streaming while stdin is quiet and stops when a command arrives."""
     r_fd, w_fd = os.pipe()
