@@ -647,7 +647,7 @@ class GtpEngine:
         args = list(args)
         color = None
         interval = self.analysis_interval
-        opts = {"ownership": False, "min_moves": 0, "max_moves": None}
+        opts = {"ownership": False, "min_moves": 0, "max_moves": None, "avoid": [], "allow": None}
         if args and args[0].lower() in ("b", "w", "black", "white"):
             color = parse_color(args.pop(0))
         if args and re.fullmatch(r"\d+(\.\d+)?", args[0]):
@@ -666,7 +666,23 @@ class GtpEngine:
             elif key in ("pvvisits", "movesownership", "rootinfo", "ownershipstdev") and args:
                 args.pop(0)
             elif key in ("avoid", "allow") and len(args) >= 3:
+                player, vertices, depth = args[:3]
                 del args[:3]
+                d = _number(depth, f"{key} depth")
+                if d < 1 or d != int(d):
+                    raise GtpError(f"{key}: the depth must be a whole number >= 1, got {depth!r}")
+                try:
+                    points = {self.game._point(v) for v in vertices.split(",") if v}
+                except ValueError as e:
+                    raise GtpError(f"{key}: invalid vertex: {e}") from None
+                if key == "avoid":
+                    opts["avoid"].append((parse_color(player), points))
+                elif opts["allow"] is not None:
+                    raise GtpError("allow may be given once")
+                else:
+                    opts["allow"] = (parse_color(player), points)
+                if opts["avoid"] and opts["allow"] is not None:
+                    raise GtpError("avoid and allow cannot be combined")
             else:
                 raise GtpError(f"unknown analyze argument {key!r}")
         return color, interval, opts
@@ -704,6 +720,7 @@ class GtpEngine:
         color, interval, opts = self._parse_analyze(args)
         g = _ready_to_move(self.game.copy(), color)
         s = Search(g, self.cfg, seed=self.seed)
+        s.exclude_root_moves(_excluded_moves(g, opts))
         self._write(f"={cid}\n")
         last = -1.0
         emitted = False
@@ -773,6 +790,19 @@ def _number(text: str, what: str) -> float:
     if not math.isfinite(x):
         raise GtpError(f"{what}: expected a number, got {text!r}")
     return x
+
+
+def _excluded_moves(game: Game, opts: dict) -> set[int]:
+    """Root moves that analysis ``avoid``/``allow`` keep out of the search. They act on the move at
+    the root only: clauses for the other player, which would bind deeper moves, have no effect."""
+    out = set()
+    for color, points in opts["avoid"]:
+        if color == game.to_play:
+            out |= points
+    if opts["allow"] is not None and opts["allow"][0] == game.to_play:
+        every = {game._point(v) for v in game.legal_moves()}
+        out |= every - opts["allow"][1]
+    return out
 
 
 def _ready_to_move(game: Game, color: str | None = None) -> Game:

@@ -487,6 +487,8 @@ class Search:
         self.komi = game.komi + game.rules.bonus(game.handicap)
         self.ring, self.ring_head, self.ring_count = _game_ring(game)
         self._noised = False
+        self._excluded = np.zeros(0, dtype=np.int64)  # root moves kept out of the search
+        self._exclusion_done = False
 
     def _alloc(self, b: int) -> None:
         L = self.game._L
@@ -512,11 +514,35 @@ class Search:
     def root_visits(self) -> int:
         return int(self.tree.N[self.tree.root])
 
+    def exclude_root_moves(self, points) -> None:
+        """Keep the search off these root moves (points as ``Game._point`` gives them, ``PASS`` for a
+        pass), as analysis ``avoid``/``allow`` ask. Call before the first visit; ignored if it would
+        leave no legal move."""
+        if self.root_visits > 0:
+            raise ValueError("exclude root moves before searching")
+        self._excluded = np.array(sorted({int(p) for p in points}), dtype=np.int64)
+        self._exclusion_done = False
+
+    def _exclude(self) -> None:
+        """Once the root is expanded: excluded children get no prior and a virtual loss that PUCT never
+        overcomes, and ``_child_stats`` leaves them out."""
+        t = self.tree
+        ch = np.arange(t.first[t.root], t.first[t.root] + t.nchild[t.root])
+        out = np.isin(t.move[ch], self._excluded)
+        if out.all():
+            self._excluded = np.zeros(0, dtype=np.int64)
+        else:
+            t.prior[ch[out]] = 0.0
+            t.VL[ch[out]] = 1 << 30
+        self._exclusion_done = True
+
     # -- the two halves of a batch
     def _gather(self, k: int, use_ring: bool) -> tuple[int, int]:
         """Select up to ``k`` leaves; returns (leaves waiting for evaluation, terminal visits done)."""
         if self.game.is_over:
             raise ValueError("the game is over: nothing to search")
+        if len(self._excluded) and not self._exclusion_done and self.tree.state[self.tree.root] == EXPANDED:
+            self._exclude()
         if k > self._B:
             self._alloc(k)
         t = self.tree
@@ -629,6 +655,8 @@ class Search:
         t = self.tree
         ch = np.arange(t.first[t.root], t.first[t.root] + t.nchild[t.root]) if t.state[t.root] == EXPANDED \
             else np.zeros(0, dtype=np.int64)
+        if self._exclusion_done and len(self._excluded):
+            ch = ch[~np.isin(t.move[ch], self._excluded)]
         n = t.N[ch].astype(np.float64)
         mean = np.where(n > 0, t.W[ch] / np.maximum(n, 1), 0.0)
         var = np.where(n > 1, np.maximum(t.W2[ch] / np.maximum(n, 1) - mean ** 2, 0.0) * n / np.maximum(n - 1, 1),

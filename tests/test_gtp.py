@@ -157,6 +157,22 @@ def test_analyze_minmoves_and_maxmoves():
     assert res[4].startswith("?4 interval: expected a number") and res[5].startswith("?5 minmoves must be")
 
 
+def test_analyze_avoid_and_allow_at_the_root():
+    def moves(resp):
+        return [seg.split()[2] for seg in re.split(r" (?=info )", resp.split("\n")[1])]
+
+    res, _ = session(["boardsize 9", "1 kata-analyze b 1 avoid b E5,e4,D5,pass 1 minmoves 80",
+                      "2 lz-analyze b 1 allow b C3,G7 2 minmoves 10", "3 lz-analyze b 1 avoid w E5 1 minmoves 82",
+                      "4 lz-analyze b 1 allow b C3 1 allow b D4 1", "5 lz-analyze b 1 avoid b C3 1 allow b D4 1",
+                      "6 lz-analyze b 1 avoid b Z9 1", "7 lz-analyze b 1 avoid b C3 0"])
+    first = moves(res[1])
+    assert len(first) == 78 and not {"E5", "E4", "D5", "pass"} & set(first)  # 82 moves less the 4 avoided
+    assert sorted(moves(res[2])) == ["C3", "G7"]
+    assert "E5" in moves(res[3]) and len(moves(res[3])) == 82  # a clause for White binds no root move
+    assert res[4] == "?4 allow may be given once" and res[5] == "?5 avoid and allow cannot be combined"
+    assert res[6].startswith("?6 avoid: invalid vertex") and res[7].startswith("?7 avoid: the depth must be")
+
+
 def test_lz_analyze_over_pipe_stops_on_command():
     """The analysis keeps streaming while stdin is quiet and stops when a command arrives."""
     r_fd, w_fd = os.pipe()
