@@ -93,7 +93,7 @@ def cmd_gtp(args: argparse.Namespace) -> int:
     return run_gtp(model=args.model, device=args.device, threads=args.threads, visits=args.visits,
                    resign_threshold=args.resign_threshold, playouts=args.playouts, size=args.size, komi=args.komi,
                    rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval, ponder=args.ponder,
-                   move_seconds=args.move_seconds)
+                   move_seconds=args.move_seconds, random_moves=args.random_moves)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -208,7 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--move-seconds", type=float, default=None,
                    help="seconds per move when the GUI sets no clock (the visit cap still applies)")
     p.add_argument("--ponder", action="store_true", help="search on the opponent's time (keeps the tree)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--random-moves", type=int, default=0,
+                   help="draw the first N moves of a game in proportion to the search's visits (as Leela Zero's "
+                        "--randomcnt), so that matches between deterministic engines do not repeat games")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the searches and of those draws (default: searches 0, draws fresh each run)")
     p.add_argument("--config", default=None, help="TOML file of these options (top level or a [gtp] table)")
     p.set_defaults(func=cmd_gtp)
 

@@ -95,19 +95,21 @@ class PlayoutEvaluator:
 
 class GtpEngine:
     def __init__(self, model=None, visits: int = 32, resign_threshold: float = 0.1, playouts: int = 4,
-                 size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int = 0,
+                 size: int = 19, komi: float = 7.5, rules: str = "chinese", seed: int | None = None,
                  device: str = "cpu", analysis_interval: float = 0.1, ponder: bool = False,
-                 ponder_visits: int = 100_000, move_seconds: float | None = None,
+                 ponder_visits: int = 100_000, move_seconds: float | None = None, random_moves: int = 0,
                  log: TextIO | None = None) -> None:
         self.log_file = log if log is not None else sys.stderr
         self.visits = max(1, int(visits))
         self.move_seconds = move_seconds  # per move when no clock is set (with the visit cap)
         self.resign_threshold = resign_threshold
-        self.seed = seed
+        self.seed = 0 if seed is None else seed  # the searches' seeds
+        self.random_moves = max(0, int(random_moves))  # opening moves drawn by visits
+        self.move_rng = np.random.default_rng(seed)
         self.analysis_interval = analysis_interval
         self.ponder = ponder
         self.ponder_visits = ponder_visits
-        self.evaluator = NetworkEvaluator(model, device) if model is not None else PlayoutEvaluator(playouts, seed)
+        self.evaluator = NetworkEvaluator(model, device) if model is not None else PlayoutEvaluator(playouts, self.seed)
         self.cfg = SearchConfig()
         self.size, self.komi, self.rules = size, float(komi), rules
         self.game = Game(size, komi, rules)
@@ -546,7 +548,10 @@ class GtpEngine:
         deadline = None if budget is None else t0 + budget
         raw = self.visits <= 1 and deadline is None  # no search: the network's favourite legal move
         s = self._search(g, c, 1 if raw else self.visits, deadline, on_chunk)
-        move = s.choose_vertex(by_prior=raw)
+        if len(g.moves) < self.random_moves and not raw:
+            move = s.choose_vertex(temperature=1.0, rng=self.move_rng)
+        else:
+            move = s.choose_vertex(by_prior=raw)
         winrate = (s.root_value() + 1) / 2
         nmoves = len(g.moves)
         if self.resign_threshold > 0 and not cleanup:

@@ -273,6 +273,16 @@ def test_kata_analyze_with_ownership_and_genmove_analyze():
     assert len(eng.game.moves) == 2
 
 
+def test_random_moves_vary_openings_and_a_seed_repeats_them():
+    def opening(**kw):
+        res, _ = session(["boardsize 9"] + ["genmove b", "genmove w"] * 3, visits=24, **kw)
+        return tuple(res[1:])
+
+    assert opening() == opening()  # without random moves, games repeat
+    assert len({opening(random_moves=4) for _ in range(4)}) > 1  # draws seeded afresh in each engine
+    assert opening(random_moves=4, seed=3) == opening(random_moves=4, seed=3)
+
+
 def test_subprocess_pipes_and_eof():
     code = f"import sys; sys.path.insert(0, {ROOT!r}); from gtp.engine import run_gtp; run_gtp(None, visits=8)"
     p = subprocess.run([sys.executable, "-c", code], input="1 boardsize 7\n2 genmove b\n3 nonsense\n4 name\n",
