@@ -10,6 +10,7 @@ so a rerun of the same command skips the games already played.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import statistics
@@ -55,6 +56,7 @@ class GameResult:
     score: float | None  # black minus white, komi included, by the scorer
     final_scores: dict[str, str]  # each engine's own final_score answer
     seconds: dict[str, list[float]]  # per move, per engine
+    moves_digest: str = ""  # of the move sequence: games that repeat one another have the same
 
 
 def wilson(wins: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -164,8 +166,9 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
     finally:
         for e in engines.values():
             e.close()
+    digest = hashlib.sha1(" ".join(f"{c}{v}" for c, v in game.moves).encode()).hexdigest()
     rec = GameResult(index, names["B"], names["W"], winner, result, reason, detail, len(game.moves), score,
-                     final_scores, seconds)
+                     final_scores, seconds, digest)
     sgf = write_sgf(game, result=result, black=names["B"], white=names["W"], name=f"game {index}",
                     comments={0: detail} if detail else None)
     atomic_write_bytes(out / f"game-{index:04d}.sgf", sgf.encode())
@@ -255,6 +258,11 @@ def summary(cfg: MatchConfig, results: dict[int, GameResult]) -> str:
         board = [r for r in counted if r.reason != "error"]
         lines.append(f"without the {failed} games an engine failed in: "
                      + "; ".join(f"{name} {tally(name, board)}" for name in cfg.names))
+    digests = [r.moves_digest for r in games if r.moves_digest]
+    repeats = len(digests) - len(set(digests))
+    if repeats:  # deterministic engines replay the same game: fewer independent games than counted
+        lines.append(f"repeated games: {repeats} of {len(games)} replay an earlier game move for move, "
+                     f"{len(games) - repeats} distinct (vary the openings, e.g. tengen gtp --random-moves N)")
     void = len(games) - len(counted)
     if void:
         lines.append(f"void (an engine refused a legal move): {void}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gtp.client import GtpClient, GtpCommandError, GtpTimeout, Limit
-from gtp.match import MatchConfig, load_results, run_match, summary, wilson
+from gtp.match import GameResult, MatchConfig, load_results, run_match, summary, wilson
 
 GNUGO = "/usr/games/gnugo"
 FAULTY = f"{sys.executable} {Path(__file__).parent / 'engines' / 'faulty_gtp.py'}"
@@ -23,6 +23,19 @@ def test_wilson_interval():
 
 
 @needs_gnugo
+def test_summary_counts_games_that_repeat_an_earlier_one():
+    cfg = MatchConfig(engines=("a", "b"), names=("a", "b"), games=3, size=9, komi=7)
+
+    def rec(i, digest):
+        black, white = ("a", "b") if i % 2 == 0 else ("b", "a")
+        return GameResult(i, black, white, "a", "B+R" if black == "a" else "W+R", "resign", "", 40, None, {},
+                          {"a": [0.1], "b": [0.1]}, digest)
+
+    text = summary(cfg, {0: rec(0, "x"), 1: rec(1, "y"), 2: rec(2, "x")})
+    assert "repeated games: 1 of 3 replay an earlier game move for move, 2 distinct" in text
+    assert "repeated" not in summary(cfg, {0: rec(0, "x"), 1: rec(1, "y"), 2: rec(2, "")})  # old records: no digest
+
+
 def test_client_answers_errors_and_timeouts():
     with GtpClient(f"{GNUGO} --mode gtp --level 0") as c:
         assert c.name == "GNU Go"
