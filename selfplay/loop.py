@@ -59,6 +59,7 @@ class LoopConfig:
     gnugo_every: int = 0  # generations between GNU Go matches (0: never)
     gnugo_levels: tuple[int, ...] = (1, 10)
     gnugo_games: int = 10
+    gnugo_random_moves: int = 6  # opening moves Tengen draws by visits in GNU Go matches, so games differ
     parallel: int = 2  # games at once in evaluation matches
     seed: int = 0
 
@@ -76,7 +77,8 @@ def _gen(run: Path, g: int) -> Path:
 def _engine(model: Path, cfg: LoopConfig, visits: int | None = None) -> str:
     sp = cfg.selfplay
     return (f"{sys.executable} -m tengen_cli gtp --model {model} --visits {visits or cfg.eval_visits} --size {sp.size} "
-            f"--komi {sp.komi:g} --rules {sp.rules} --resign-threshold 0.05 --threads 1")
+            f"--komi {sp.komi:g} --rules {sp.rules} --resign-threshold 0.05 --threads 1 "
+            f"--random-moves {cfg.gnugo_random_moves}")
 
 
 def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int, out: Path, seed: int,
