@@ -664,18 +664,13 @@ class GtpEngine:
             elif key == "ownership" and args:
                 opts["ownership"] = args.pop(0).lower() == "true"
             elif key in ("minmoves", "maxmoves") and args:
-                n = _number(args.pop(0), key)
-                if n < 0 or n != int(n):
-                    raise GtpError(f"{key} must be a whole number >= 0")
-                opts["min_moves" if key == "minmoves" else "max_moves"] = int(n)
+                opts["min_moves" if key == "minmoves" else "max_moves"] = _whole(args.pop(0), key, 0)
             elif key in ("pvvisits", "movesownership", "rootinfo", "ownershipstdev") and args:
                 args.pop(0)
             elif key in ("avoid", "allow") and len(args) >= 3:
                 player, vertices, depth = args[:3]
                 del args[:3]
-                d = _number(depth, f"{key} depth")
-                if d < 1 or d != int(d):
-                    raise GtpError(f"{key}: the depth must be a whole number >= 1, got {depth!r}")
+                _whole(depth, f"{key}: the depth", 1)  # checked; only the move at the root is bound
                 try:
                     points = {self.game._point(v) for v in vertices.split(",") if v}
                 except ValueError as e:
@@ -795,6 +790,14 @@ def _number(text: str, what: str) -> float:
     if not math.isfinite(x):
         raise GtpError(f"{what}: expected a number, got {text!r}")
     return x
+
+
+def _whole(text: str, what: str, least: int) -> int:
+    """A whole-number argument of at least ``least``, or a GtpError naming ``what`` was wrong."""
+    x = _number(text, what)
+    if x < least or x != int(x):
+        raise GtpError(f"{what} must be a whole number >= {least}, got {text!r}")
+    return int(x)
 
 
 def _excluded_moves(game: Game, opts: dict) -> set[int]:
