@@ -106,7 +106,8 @@ def test_full_game_against_gnugo_agrees_on_the_score(tmp_path):
     """Tengen (the default network) against GNU Go 3.8 on 9x9: no illegal move, no forfeit, played to two
     passes, and both engines' final_score equal the scorer's."""
     tengen = f"{sys.executable} -m tengen_cli gtp --visits 32 --resign-threshold 0"
-    cfg = MatchConfig(engines=(tengen, f"{GNUGO} --mode gtp --level 1 --chinese-rules"), names=("tengen", "gnugo"),
+    gnugo = f"{GNUGO} --mode gtp --level 1 --chinese-rules --seed 1"  # GNU Go seeds from the clock by default
+    cfg = MatchConfig(engines=(tengen, gnugo), names=("tengen", "gnugo"),
                       games=1, size=9, komi=7.5, scorer=f"{GNUGO} --mode gtp --chinese-rules",
                       limit=Limit(hard=120), out=str(tmp_path))
     rec = run_match(cfg, progress=lambda s: None)[0]
