@@ -26,7 +26,8 @@ import numpy as np
 from go_engine import kernels as K
 from go_engine.coords import COLUMNS, PASS
 from go_engine.game import Game, IllegalMove, handicap_vertices
-from go_engine.playout import k_playouts, random_playouts
+from go_engine import deadstones
+from go_engine.playout import k_playouts
 from go_engine.rules import get_rules
 from selfplay.search import LeafBatch, NetworkEvaluator, Search, SearchConfig
 
@@ -529,14 +530,7 @@ class GtpEngine:
         key = (g.hash, g.to_play, len(g.history), g.komi)
         if self._dead_cache and self._dead_cache[0] == key:
             return self._dead_cache[1]
-        board = g.board
-        own = playout_ownership(g)
-        dead = []
-        for chain in _chains(board):
-            color = board[chain[0]]
-            m = float(np.mean([own[p] for p in chain]))
-            if m * color < 0:
-                dead += [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
+        dead = deadstones.dead_stones(g)
         self._dead_cache = (key, dead)
         return dead
 
@@ -634,9 +628,9 @@ class GtpEngine:
             raise GtpError("invalid status")
         g = self.game
         dead = set(self.dead_stones())
-        own = playout_ownership(g)
+        own = deadstones.playout_ownership(g)
         lines = []
-        for chain in _chains(g.board):
+        for chain in deadstones.chains(g.board):
             verts = [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
             is_dead = verts[0] in dead
             seki = not is_dead and abs(float(np.mean([own[p] for p in chain]))) < 0.2
@@ -705,7 +699,7 @@ class GtpEngine:
                            f"order {a['order']} pv {pv}")
         line = " ".join(out)
         if kata and opts["ownership"]:
-            own = playout_ownership(s.game, 64, seed=7)
+            own = deadstones.playout_ownership(s.game, 64, seed=7)
             if s.game.to_play == "W":
                 own = -own
             vals = [f"{own[r, c]:.3f}" for r in range(s.game.size - 1, -1, -1) for c in range(s.game.size)]
@@ -713,7 +707,7 @@ class GtpEngine:
         return line
 
     def _score_lead(self, g: Game) -> float:
-        sc = _playable(g, 32, seed=3).mean_score - g.komi - g.rules.bonus(g.handicap)
+        sc = deadstones.playable_playouts(g, 32, seed=3).mean_score - g.komi - g.rules.bonus(g.handicap)
         return sc if g.to_play == "B" else -sc
 
     def _analyze(self, args, cid: str, kata: bool):
@@ -821,40 +815,6 @@ def _ready_to_move(game: Game, color: str | None = None) -> Game:
     if color is not None and game.to_play != color:
         game.to_play = color
     return game
-
-
-def _playable(game: Game, playouts: int, seed: int):
-    """Random playouts of ``game``, played on even after two passes (which end a playout at once)."""
-    if game.passes >= 2 and game.resigned is None:
-        game = _ready_to_move(game.copy())
-    return random_playouts(game, playouts, seed=seed)
-
-
-def playout_ownership(game: Game, playouts: int = 200, seed: int = 12345) -> np.ndarray:
-    """Mean final owner of each point (+1 Black, -1 White) over random playouts of ``game``."""
-    return _playable(game, playouts, seed).ownership
-
-
-def _chains(board: np.ndarray) -> list[list[tuple[int, int]]]:
-    size = board.shape[0]
-    seen = np.zeros_like(board, dtype=bool)
-    out = []
-    for r in range(size):
-        for c in range(size):
-            if board[r, c] == 0 or seen[r, c]:
-                continue
-            col = board[r, c]
-            stack, chain = [(r, c)], []
-            seen[r, c] = True
-            while stack:
-                a, b = stack.pop()
-                chain.append((a, b))
-                for x, y in ((a + 1, b), (a - 1, b), (a, b + 1), (a, b - 1)):
-                    if 0 <= x < size and 0 <= y < size and not seen[x, y] and board[x, y] == col:
-                        seen[x, y] = True
-                        stack.append((x, y))
-            out.append(chain)
-    return out
 
 
 def build_engine(model: str | None = None, device: str = "cpu", threads: int | None = None,
