@@ -51,6 +51,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from go_engine.features import P_ON_BOARD
+
 from .model import GoNet
 
 __all__ = ["FusedGoNet", "CompiledGoNet", "prepare_for_inference", "Evaluation", "Evaluator"]
@@ -258,7 +260,7 @@ class FusedGoNet(nn.Module):
     def forward(self, planes: torch.Tensor, globs: torch.Tensor) -> dict[str, torch.Tensor]:
         with torch.inference_mode():
             planes = planes.contiguous(memory_format=_CL)
-            mask = planes[:, 23:24]
+            mask = planes[:, P_ON_BOARD:P_ON_BOARD + 1]
             mask_sum = mask.sum(dim=(2, 3))
             full = bool((mask == 1.0).all())
             return self._forward(planes, globs, None if full else mask, mask_sum, self._ops_for(planes))
@@ -334,7 +336,7 @@ class _FullBoard(nn.Module):
         self.ops = _Ops(False)
 
     def forward(self, planes: torch.Tensor, globs: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.net._forward(planes, globs, None, planes[:, 23:24].sum(dim=(2, 3)), self.ops)
+        return self.net._forward(planes, globs, None, planes[:, P_ON_BOARD:P_ON_BOARD + 1].sum(dim=(2, 3)), self.ops)
 
 
 class CompiledGoNet(nn.Module):
@@ -354,7 +356,7 @@ class CompiledGoNet(nn.Module):
 
     def forward(self, planes: torch.Tensor, globs: torch.Tensor) -> dict[str, torch.Tensor]:
         planes = planes.contiguous(memory_format=_CL)
-        if self.compiled is not None and bool((planes[:, 23] == 1.0).all()):
+        if self.compiled is not None and bool((planes[:, P_ON_BOARD] == 1.0).all()):
             try:
                 with torch.no_grad():
                     return self.compiled(planes, globs)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from go_engine.features import NUM_GLOBALS, NUM_PLANES
+from go_engine.features import NUM_GLOBALS, NUM_PLANES, P_ON_BOARD
 
 
 @dataclass
@@ -70,7 +70,7 @@ class ResBlock(nn.Module):
 
 
 class GoNet(nn.Module):
-    """Planes ``[B, in_planes, S, S]`` (plane 23 is the on-board mask) and globals ``[B, in_globals]`` ->
+    """Planes ``[B, in_planes, S, S]`` (plane ``P_ON_BOARD`` is the on-board mask) and globals ``[B, in_globals]`` ->
     dict of ``policy`` [B, S*S + 1], ``value`` [B] (logit), ``score`` [B], ``ownership`` [B, S, S]."""
 
     def __init__(self, cfg: NetConfig) -> None:
@@ -99,7 +99,7 @@ class GoNet(nn.Module):
         self.own_out = nn.Conv2d(h, 1, 1)
 
     def forward(self, planes: torch.Tensor, globs: torch.Tensor) -> dict[str, torch.Tensor]:
-        mask = planes[:, 23:24]
+        mask = planes[:, P_ON_BOARD:P_ON_BOARD + 1]
         mask_sum = mask.sum(dim=(2, 3))
         x = self.conv_in(planes) + self.glob_in(globs)[:, :, None, None]
         for block in self.blocks:

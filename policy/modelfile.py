@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from go_engine.features import FEATURE_VERSION
+from go_engine.features import FEATURE_VERSION, planes_for
 from go_engine.atomic import atomic_write_bytes
 
 from .model import GoNet, NetConfig
@@ -79,14 +79,19 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Go
         raise ModelFileError(f"{path}: not a {FORMAT} file")
     if blob.get("version") != VERSION:
         raise ModelFileError(f"{path}: model file version {blob.get('version')} is not supported (this Tengen reads {VERSION})")
-    if blob.get("feature_version") != FEATURE_VERSION:
-        raise ModelFileError(f"{path}: trained on input features version {blob.get('feature_version')}, "
-                             f"but this Tengen computes version {FEATURE_VERSION}")
+    version = blob.get("feature_version")
+    try:
+        planes = planes_for(version)
+    except (ValueError, TypeError) as e:
+        raise ModelFileError(f"{path}: {e}") from None
     known = {f.name for f in fields(NetConfig)}
     cfg_dict = blob.get("config")
     if not isinstance(cfg_dict, dict) or set(cfg_dict) - known:
         raise ModelFileError(f"{path}: unknown architecture description {cfg_dict!r}")
     cfg = NetConfig(**cfg_dict)
+    if cfg.in_planes != planes:
+        raise ModelFileError(f"{path}: the network reads {cfg.in_planes} input planes, but input features "
+                             f"version {version} has {planes}")
     model = GoNet(cfg)
     try:
         model.load_state_dict(blob["state_dict"], strict=True)

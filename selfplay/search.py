@@ -404,10 +404,11 @@ class UniformEvaluator:
         return p, np.zeros(len(leaves), dtype=np.float32)
 
 
-def leaf_features(leaves: LeafBatch, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Network inputs of every leaf: planes uint8 [n, NUM_PLANES, size, size], globals float32 [n, G]."""
+def leaf_features(leaves: LeafBatch, num_planes: int = NUM_PLANES, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Network inputs of every leaf: planes uint8 [n, num_planes, size, size] (the first ``num_planes``
+    of the newest feature version: what the network reads), globals float32 [n, G]."""
     n, s = len(leaves), leaves.size
-    planes = np.zeros((n, NUM_PLANES, s, s), dtype=np.uint8)
+    planes = np.zeros((n, num_planes, s, s), dtype=np.uint8)
     globs = []
     for i in range(n):
         k_features(leaves.S[i], leaves.meta[i], leaves.ring[i], int(leaves.head[i]), int(leaves.count[i]),
@@ -430,6 +431,7 @@ class NetworkEvaluator:
         import torch
 
         self.torch = torch
+        self.num_planes = model.cfg.in_planes  # the feature version's planes the network reads
         model = model.to(device).eval()
         if prepare:  # batch norm folded, channels_last, fused kernels: the same outputs, faster
             from policy.inference import prepare_for_inference
@@ -440,7 +442,7 @@ class NetworkEvaluator:
 
     def __call__(self, leaves: LeafBatch) -> tuple[np.ndarray, np.ndarray]:
         torch = self.torch
-        planes, globs = leaf_features(leaves)
+        planes, globs = leaf_features(leaves, self.num_planes)
         with torch.inference_mode():
             out = self.model(torch.from_numpy(planes).to(self.device, torch.float32),
                              torch.from_numpy(globs).to(self.device))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from go_engine.features import NUM_PLANES, P_ON_BOARD
 from policy.inference import CompiledGoNet, Evaluator, FusedGoNet, _onednn_works, prepare_for_inference
 from policy.model import GoNet, NetConfig
 from policy.modelfile import ModelInfo, load_model, save_model
@@ -32,12 +33,12 @@ def random_bn_model(cfg: NetConfig, seed: int = 0) -> GoNet:
 def random_inputs(batch: int, size: int, seed: int = 0, board_sizes=None):
     """Sparse binary planes; ``board_sizes`` (one per position) puts smaller boards in the corner."""
     g = torch.Generator().manual_seed(seed)
-    planes = (torch.rand(batch, 24, size, size, generator=g) < 0.2).float()
-    planes[:, 23] = 1.0
+    planes = (torch.rand(batch, NUM_PLANES, size, size, generator=g) < 0.2).float()
+    planes[:, P_ON_BOARD] = 1.0
     for i, s in enumerate(board_sizes or []):
         planes[i, :, s:, :] = 0.0
         planes[i, :, :, s:] = 0.0
-        planes[i, 23, :s, :s] = 1.0
+        planes[i, P_ON_BOARD, :s, :s] = 1.0
     return planes, torch.rand(batch, 6, generator=g)
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from go_engine.shards import GameRecord, write_shard
+from go_engine.features import NUM_PLANES, P_ON_BOARD
 from policy.model import GoNet, NetConfig
 from policy.modelfile import ModelFileError, ModelInfo, load_model, save_model
 from policy.train import TrainConfig, Trainer
@@ -21,8 +22,8 @@ TINY = NetConfig(blocks=2, channels=16, gpool_channels=8, head_channels=8, value
 def test_one_network_every_size(size):
     torch.manual_seed(0)
     m = GoNet(TINY).eval()
-    x = torch.zeros(3, 24, size, size)
-    x[:, 23] = 1
+    x = torch.zeros(3, NUM_PLANES, size, size)
+    x[:, P_ON_BOARD] = 1
     x[0, 0, 2, 2] = 1
     out = m(x, torch.zeros(3, 6))
     assert out["policy"].shape == (3, size * size + 1)
@@ -49,7 +50,11 @@ def test_model_file_round_trip_and_refusals(tmp_path):
     torch.save(blob, tmp_path / "oldfeat.pt")
     with pytest.raises(ModelFileError, match="features version 0"):
         load_model(tmp_path / "oldfeat.pt")
-    blob["feature_version"] = 1
+    blob["feature_version"] = 1  # a version-1 file whose network reads version 2's planes
+    torch.save(blob, tmp_path / "planes.pt")
+    with pytest.raises(ModelFileError, match="reads 32 input planes, but input features version 1 has 24"):
+        load_model(tmp_path / "planes.pt")
+    blob["feature_version"] = 2
     blob["config"] = dict(blob["config"], channels=32)
     torch.save(blob, tmp_path / "mismatch.pt")
     with pytest.raises(ModelFileError, match="do not match"):
