@@ -58,12 +58,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Supervised training from shards."""
     from policy.model import NetConfig
     from policy.modelfile import load_model
-    from policy.train import TrainConfig, Trainer
+    from policy.train import TrainConfig, Trainer, TrainingError
 
     if args.init:  # the architecture is the starting model's
         net = load_model(args.init)[1].config
         if (args.blocks or net.blocks, args.channels or net.channels) != (net.blocks, net.channels):
-            raise SystemExit(f"--init {args.init} has {net.blocks} blocks x {net.channels} channels: "
+            raise ValueError(f"--init {args.init} has {net.blocks} blocks x {net.channels} channels: "
                              "leave --blocks/--channels out or give the same")
     else:
         net = NetConfig(blocks=args.blocks or 6, channels=args.channels or 64)
@@ -72,8 +72,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                       weight_decay=args.weight_decay, warmup_steps=args.warmup, seed=args.seed,
                       eval_every=args.eval_every, eval_positions=args.eval_positions,
                       checkpoint_minutes=args.checkpoint_minutes, device=args.device, compile=args.compile,
-                      value_weight=args.value_weight, score_weight=args.score_weight, init=args.init, net=net)
-    path = Trainer(cfg, resume=args.resume).run()
+                      value_weight=args.value_weight, score_weight=args.score_weight, init=args.init, net=net,
+                      minutes=args.minutes, loader_workers=args.loader_workers, komi_relabel=args.komi_relabel,
+                      feature_version=args.feature_version)
+    try:
+        path = Trainer(cfg, resume=args.resume, force=args.force).run()
+    except TrainingError as e:
+        print(f"tengen train: {e}", file=sys.stderr)
+        return 1
     print(f"model written to {path}")
     return 0
 
@@ -360,7 +366,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile on CUDA")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
-    p.add_argument("--init", default=None, help="start from this model's weights (same blocks and channels)")
+    p.add_argument("--force", action="store_true", help="replace an earlier run in --out (default: refuse)")
+    p.add_argument("--init", default=None,
+                   help="start from this model's weights (same blocks and channels; an earlier feature version's "
+                        "model gets zero weights for the new input planes)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="time budget: stop after it, with the learning-rate schedule ending then (default: none)")
+    p.add_argument("--loader-workers", type=int, default=0,
+                   help="processes that replay games into batches (default 0: the training process itself)")
+    p.add_argument("--komi-relabel", type=float, default=0.5,
+                   help="share of counted games trained under a new komi, their results relabelled (default 0.5)")
+    p.add_argument("--feature-version", type=int, default=2, choices=[1, 2],
+                   help="input features (docs/features.md; default 2)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="move-prediction and value metrics of a model")

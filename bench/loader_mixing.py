@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 import policy.train as T  # noqa: E402
-from policy.loader import PositionLoader  # noqa: E402
+from policy.data.loader import PositionLoader  # noqa: E402
 from policy.model import NetConfig  # noqa: E402
 
 

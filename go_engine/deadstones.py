@@ -8,6 +8,8 @@ build's ownership targets use this one estimate.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .coords import COLUMNS
@@ -67,7 +69,16 @@ def dead_stones(game: Game, ownership: np.ndarray | None = None) -> list[str]:
     return dead
 
 
-def settled_ownership(game: Game, playouts: int = DEFAULT_PLAYOUTS, seed: int = DEFAULT_SEED) -> np.ndarray:
-    """Owner of every point once the dead stones are removed: int8 ``[row, col]``, +1 Black, -1 White,
-    0 neither (Tromp-Taylor reach after removal, so dame and seki liberties stay 0)."""
-    return game.ownership(dead_stones(game, playout_ownership(game, playouts, seed)))
+@dataclass(frozen=True)
+class Settlement:
+    """A finished position with its dead stones decided."""
+
+    dead: list[str]  # vertices of the dead stones
+    ownership: np.ndarray  # int8 [row, col]: +1 Black, -1 White, 0 neither, once the dead stones are removed
+
+
+def settle(game: Game, playouts: int = DEFAULT_PLAYOUTS, seed: int = DEFAULT_SEED) -> Settlement:
+    """Decide the dead stones of ``game``'s position by random playouts and the owner of every point
+    once they are removed (Tromp-Taylor reach, so dame and seki liberties stay 0)."""
+    dead = dead_stones(game, playout_ownership(game, playouts, seed))
+    return Settlement(dead, game.ownership(dead))

@@ -28,12 +28,15 @@ from numba import njit
 
 from go_engine import kernels as K
 from go_engine.coords import PASS, vertex_table
+from go_engine.deadstones import settle
 from go_engine.game import Game
 from go_engine.sgf import SgfError, SgfGame, iter_sgf
 from go_engine.atomic import atomic_write_bytes
-from go_engine.shards import GameRecord, WINNER_UNKNOWN, write_shard
+from policy.data.shards import GameRecord, WINNER_UNKNOWN, write_shard
 
 CHUNK_BYTES = 2 << 20
+OWNER_PLAYOUTS = 64  # random playouts that settle the dead stones of a finished game
+OWNER_SCORE_TOLERANCE = 3.0  # points a settlement's score may differ from the record's
 MAX_EXAMPLES = 20  # rejected games quoted per chunk, with file, game and move
 SGF_SUFFIXES = (".sgf", ".sgfs")
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
@@ -226,8 +229,16 @@ def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | 
     moves = list(zip(colors.tolist(), flat.tolist()))
     key_src = np.array([size] + [c * 1000 + p for c, p in setup] + [-1] + [c * 1000 + p for c, p in moves], np.int32)
     key = int.from_bytes(hashlib.blake2b(key_src.tobytes(), digest_size=8).digest(), "little")
+    # ownership target: only where the game ended on the board (two passes, or a counted score),
+    # with the dead stones that human records leave standing settled by the dead-stone estimate; a
+    # settlement whose score disagrees with the recorded one (open borders, a wrong guess) is dropped
+    owner = None
+    if game.passes >= 2 or (res is not None and res.reason == "score"):
+        settled = settle(game, playouts=OWNER_PLAYOUTS, seed=key & 0xFFFF)
+        if not np.isfinite(margin) or abs(game.final_score(settled.dead) - margin) <= OWNER_SCORE_TOLERANCE:
+            owner = settled.ownership
     rec = GameRecord(size=size, komi=float(g.komi), rules=g.rules, moves=moves, setup=setup, winner=winner,
-                     margin=margin, handicap=int(g.handicap), key=key)
+                     margin=margin, handicap=int(g.handicap), key=key, owner=owner)
     return rec, None
 
 
@@ -352,7 +363,7 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
                 rejected["duplicate"] += len(drop)
             used[sh["split"]] += sh["games"] - len(drop)
             if drop:
-                from go_engine.shards import read_shard
+                from policy.data.shards import read_shard
                 s = read_shard(out_dir / sh["path"])
                 lens = np.diff(s.game_offset)
                 positions[sh["split"]] += int(sh["positions"] - lens[drop].sum())

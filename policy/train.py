@@ -1,14 +1,21 @@
 """``tengen train``: supervised training from shards, readable top to bottom.
 
 Loss = policy cross-entropy + value loss (where the result is known) + score
-loss (where the margin is known), weights configurable. Checkpoints are atomic
-and ``resume`` continues exactly: weights, optimizer, schedule, step, data
-position and random state. Ctrl-C saves and exits. Under ``torchrun`` the same
-code trains with DistributedDataParallel (NCCL on GPUs, gloo on CPUs).
+loss (where the margin is known) + ownership loss (where it is settled),
+weights configurable. Checkpoints are atomic (the first one soon after the
+start) and ``resume`` continues exactly: weights, optimizer, schedule, step,
+data position and random state; they hold tensors and JSON only and load with
+``weights_only``, so no file in a run folder can run code. Ctrl-C saves and
+exits; a loss that is not finite stops the run without touching the last good
+checkpoint. A time budget (``minutes``) ends the run and, with it, the learning
+rate schedule. Under ``torchrun`` the same code trains with
+DistributedDataParallel (NCCL on GPUs, gloo on CPUs). On CUDA: bf16 autocast,
+channels_last, optionally ``torch.compile``, and loader worker processes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -16,7 +23,7 @@ import os
 import platform
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +31,17 @@ import torch
 import torch.nn.functional as F
 
 from go_engine.atomic import atomic_write_bytes
+from go_engine.features import FEATURE_VERSION, planes_for
 
-from .loader import Batch, PositionLoader
+from .data.loader import Batch, PositionLoader, batches
 from .model import GoNet, NetConfig, count_parameters
 from .modelfile import ModelInfo, load_model, save_model
+
+FIRST_CHECKPOINT_SECONDS = 30.0  # the first checkpoint comes early, so that a kill loses little
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on (a loss that is not finite)."""
 
 
 @dataclass
@@ -38,6 +52,10 @@ class TrainConfig:
     steps: int = 10000
     batch_size: int = 256
     sample_rate: float = 1.0  # share of each game's positions used (fewer, less correlated)
+    komi_relabel: float = 0.5  # share of counted games replayed under a new komi (policy.data.loader)
+    feature_version: int = FEATURE_VERSION
+    loader_workers: int = 0  # processes that replay games; 0: in the training process
+    minutes: float | None = None  # time budget: stop (and end the learning-rate schedule) after it
     optimizer: str = "sgd"  # or "adamw"
     lr: float = 0.05
     momentum: float = 0.9
@@ -54,8 +72,13 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     compile: bool = False
-    init: str | None = None  # a model file whose weights to start from (its architecture must be ``net``)
+    init: str | None = None  # a model file to start from: ``net``'s architecture, inputs a prefix of ours
     net: NetConfig = field(default_factory=NetConfig)
+
+    def __post_init__(self) -> None:
+        planes = planes_for(self.feature_version)
+        if self.net.in_planes != planes:
+            self.net = replace(self.net, in_planes=planes)
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -69,10 +92,9 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def to_tensors(b: Batch, device: torch.device) -> dict[str, torch.Tensor]:
-    names = ("planes", "globals", "policy", "policy_target", "value", "value_mask", "score", "score_mask",
-             "ownership", "ownership_mask")
-    t = {k: torch.from_numpy(getattr(b, k)) for k in names}
+def to_tensors(b: Batch | dict, device: torch.device) -> dict[str, torch.Tensor]:
+    """A batch (or the tensors a loader worker made of one) on ``device``."""
+    t = b if isinstance(b, dict) else {k: torch.from_numpy(getattr(b, k)) for k in Batch.field_names()}
     out = {k: v.to(device, non_blocking=True) for k, v in t.items()}
     out["planes"] = out["planes"].float().contiguous(memory_format=torch.channels_last)  # faster on CUDA and CPU
     return out
@@ -92,22 +114,27 @@ def losses(out: dict[str, torch.Tensor], t: dict[str, torch.Tensor], cfg: TrainC
     return {"loss": total, "policy_loss": policy, "value_loss": value, "score_loss": score, "ownership_loss": own}
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to 1% of the peak."""
+def lr_at(step: int, cfg: TrainConfig, elapsed: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to 1% of the peak over the steps or, with a time budget,
+    over whichever of steps and time runs out first."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     frac = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    if cfg.minutes:
+        frac = max(frac, elapsed / (cfg.minutes * 60.0))
     return cfg.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, shards: list[str], device: torch.device, limit: int, batch_size: int = 512) -> dict:
-    """Top-1/top-5 move accuracy, value loss and calibration on held-out positions."""
+def evaluate(model: torch.nn.Module, shards: list[str], device: torch.device, limit: int, batch_size: int = 512,
+             feature_version: int = FEATURE_VERSION) -> dict:
+    """Top-1/top-5 move accuracy, value loss and calibration on held-out positions (under their own komi)."""
     model.eval()
     n = top1 = top5 = 0
     vloss = vcount = 0.0
     bins = np.zeros((10, 3))  # predicted-probability bins: count, sum of predictions, sum of outcomes
-    for b in PositionLoader(shards, batch_size=batch_size, seed=12345, symmetries=False, epochs=1, buffer_size=batch_size):
+    for b in PositionLoader(shards, batch_size=batch_size, seed=12345, symmetries=False, epochs=1, buffer_size=batch_size,
+                            feature_version=feature_version):
         t = to_tensors(b, device)
         out = model(t["planes"], t["globals"])
         logits = out["policy"].float()
@@ -135,9 +162,16 @@ def evaluate(model: torch.nn.Module, shards: list[str], device: torch.device, li
 class Trainer:
     """Owns the model, optimizer and data stream of one training run in ``cfg.out``."""
 
-    def __init__(self, cfg: TrainConfig, resume: bool = False) -> None:
+    def __init__(self, cfg: TrainConfig, resume: bool = False, force: bool = False) -> None:
         self.cfg = cfg
         self.out = Path(cfg.out)
+        earlier = [f for f in ("checkpoint.pt", "model.pt", "metrics.jsonl") if (self.out / f).exists()]
+        if earlier and not resume:
+            if not force:
+                raise ValueError(f"{self.out} holds an earlier run ({', '.join(earlier)}): "
+                                    "--resume continues it, --force starts over and replaces it")
+            for f in earlier:
+                (self.out / f).unlink()
         self.out.mkdir(parents=True, exist_ok=True)
         self.rank = int(os.environ.get("RANK", "0"))
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -151,10 +185,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.model = GoNet(cfg.net)
         if cfg.init and not resume:
-            start, info = load_model(cfg.init)
-            if info.config != cfg.net:
-                raise ValueError(f"--init {cfg.init}: its architecture {info.config} differs from {cfg.net}")
-            self.model.load_state_dict(start.state_dict())
+            self._warm_start(cfg.init)
         self.model = self.model.to(self.device).to(memory_format=torch.channels_last)
         if cfg.optimizer == "adamw":
             self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -179,6 +210,21 @@ class Trainer:
             except Exception as e:  # torch.compile is optional: fall back to eager
                 print(f"torch.compile unavailable, training eagerly: {e}")
 
+    def _warm_start(self, path: str) -> None:
+        """Start from the weights of model file ``path``: the same architecture, inputs of the same or
+        an earlier feature version (the first convolution's weights for the new planes start at zero,
+        so the network computes at first exactly what it computed before)."""
+        start, info = load_model(path)
+        if replace(info.config, in_planes=self.cfg.net.in_planes) != self.cfg.net or info.config.in_planes > self.cfg.net.in_planes:
+            raise ValueError(f"--init {path}: its architecture {info.config} differs from {self.cfg.net}")
+        state = start.state_dict()
+        w = state["conv_in.weight"]
+        if w.shape[1] < self.cfg.net.in_planes:
+            grown = torch.zeros(w.shape[0], self.cfg.net.in_planes, *w.shape[2:], dtype=w.dtype)
+            grown[:, :w.shape[1]] = w
+            state["conv_in.weight"] = grown
+        self.model.load_state_dict(state)
+
     # ------------------------------------------------------------ checkpoints
     @property
     def checkpoint_path(self) -> Path:
@@ -197,8 +243,12 @@ class Trainer:
     def _load_checkpoint(self) -> None:
         if not self.checkpoint_path.exists():
             raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}")
-        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
-        saved = json.loads(state["config"])
+        try:  # tensors, numbers, strings and containers only: a planted pickle cannot run
+            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=True)
+            saved = json.loads(state["config"])
+        except Exception as e:  # torch raises many kinds for a foreign or corrupt file
+            raise ValueError(f"--resume: {self.checkpoint_path} is not a readable Tengen checkpoint "
+                                f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
         for key in ("train", "batch_size", "sample_rate", "seed"):
             if saved[key] != asdict(self.cfg)[key]:
                 raise ValueError(f"--resume: {key} differs from the checkpoint's ({saved[key]!r}); "
@@ -208,9 +258,25 @@ class Trainer:
         self.step, self.positions, self.elapsed = state["step"], state["positions"], state["elapsed"]
         self.history = state["history"]
         torch.set_rng_state(state["torch_rng"].cpu())
+        self._rewrite_metrics()
+
+    def _rewrite_metrics(self) -> None:
+        """Keep only the metrics up to the checkpoint's step: what came after it is trained again."""
+        path = self.out / "metrics.jsonl"
+        if not path.exists():
+            return
+        kept = []
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line).get("step", 0) <= self.step:
+                    kept.append(line)
+            except ValueError:  # a line cut by a kill
+                continue
+        atomic_write_bytes(path, "".join(k + "\n" for k in kept).encode())
 
     def export(self, path: Path) -> None:
-        info = ModelInfo(self.cfg.net, board_sizes=[PositionLoader(self.cfg.train).size], training={
+        info = ModelInfo(self.cfg.net, feature_version=self.cfg.feature_version,
+                         board_sizes=[PositionLoader(self.cfg.train).size], training={
             "data": self.cfg.train, "steps": self.step, "positions": self.positions,
             "seconds": round(self.elapsed, 1), "device": str(self.device), "cpu": platform.processor() or platform.machine(),
             "world_size": self.world, "metrics": self.history[-1] if self.history else {}})
@@ -218,59 +284,82 @@ class Trainer:
 
     # ------------------------------------------------------------ the loop
     def run(self, until_step: int | None = None) -> Path:
-        """Train to ``cfg.steps`` (or stop at ``until_step``, as if interrupted); returns the model file."""
+        """Train to ``cfg.steps`` or the time budget (or stop at ``until_step``, as if interrupted);
+        returns the model file."""
         cfg, dev = self.cfg, self.device
         last = cfg.steps if until_step is None else min(cfg.steps, until_step)
-        loader = PositionLoader(cfg.train, batch_size=cfg.batch_size, seed=cfg.seed * 1000 + self.rank,
-                                sample_rate=cfg.sample_rate)
-        batches = iter(loader)
+        stream = batches(cfg.train, workers=cfg.loader_workers, pin_memory=dev.type == "cuda",
+                         batch_size=cfg.batch_size, seed=cfg.seed * 1000 + self.rank, sample_rate=cfg.sample_rate,
+                         feature_version=cfg.feature_version, komi_relabel=cfg.komi_relabel)
         for _ in range(self.step):  # resume: the data stream is deterministic, so skip what was used
-            next(batches)
+            next(stream)
         stop = {"now": False}
         previous = signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("now", True))
         log = (self.out / "metrics.jsonl").open("a") if self.rank == 0 else None
         writer = _tensorboard(self.out) if self.rank == 0 else None
         from tqdm import tqdm
         bar = tqdm(total=cfg.steps, initial=self.step, disable=self.rank != 0, dynamic_ncols=True)
-        last_ckpt = time.monotonic()
-        t_last, pos_last = time.monotonic(), self.positions
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else _null()
+        start_elapsed, t_start = self.elapsed, time.monotonic()
+        next_ckpt = t_start + min(FIRST_CHECKPOINT_SECONDS, cfg.checkpoint_minutes * 60)
+        t_last, pos_last = t_start, self.positions
+        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda"
+                    else contextlib.nullcontext())
+        nonfinite = torch.zeros((), dtype=torch.bool, device=dev)  # checked where a sync costs nothing extra
+        healthy = True
         self.model.train()
+
+        def check() -> None:
+            nonlocal healthy
+            if bool(nonfinite.item()):
+                healthy = False
+                raise TrainingError(f"the loss is not finite (NaN or infinite) by step {self.step}: training "
+                                    f"stopped; the last good checkpoint is {self.checkpoint_path} (lower --lr?)")
+
         try:
             while self.step < last and not stop["now"]:
-                t0 = time.monotonic()
-                t = to_tensors(next(batches), dev)
+                if cfg.minutes and self.elapsed >= cfg.minutes * 60:
+                    break
+                t = to_tensors(next(stream), dev)
+                lr = lr_at(self.step, cfg, self.elapsed)
                 for group in self.opt.param_groups:
-                    group["lr"] = lr_at(self.step, cfg)
+                    group["lr"] = lr
                 with autocast:
                     out = self.net(t["planes"], t["globals"])
                 loss = losses(out, t, cfg)
+                nonfinite |= ~torch.isfinite(loss["loss"].detach())
                 self.opt.zero_grad(set_to_none=True)
                 loss["loss"].backward()
                 self.opt.step()
                 self.step += 1
                 self.positions += len(t["policy"]) * self.world
-                self.elapsed += time.monotonic() - t0
+                now = time.monotonic()
+                self.elapsed = start_elapsed + (now - t_start)
                 bar.update(1)
+                if dev.type == "cpu":
+                    check()  # free here; on a GPU only at the syncs below
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    check()
                     acc = (out["policy"].argmax(1) == t["policy"]).float().mean().item()
-                    now = time.monotonic()
-                    rec = {"step": self.step, "positions": self.positions, "lr": lr_at(self.step - 1, cfg),
+                    rec = {"step": self.step, "positions": self.positions, "lr": lr, "seconds": round(self.elapsed, 1),
                            "accuracy": acc, "pos_per_s": (self.positions - pos_last) / max(1e-9, now - t_last),
                            **{k: v.item() for k, v in loss.items()}}
                     t_last, pos_last = now, self.positions
                     bar.set_postfix(loss=f"{rec['loss']:.3f}", acc=f"{acc:.3f}", pos_s=f"{rec['pos_per_s']:.0f}")
                     self._record(rec, log, writer)
                 if cfg.val and self.rank == 0 and (self.step % cfg.eval_every == 0 or self.step == cfg.steps):
-                    self._record({"step": self.step, **{f"val_{k}": v for k, v in
-                                  evaluate(self.model, cfg.val, dev, cfg.eval_positions).items()}}, log, writer)
-                if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
+                    self._record({"step": self.step, **{f"val_{k}": v for k, v in evaluate(
+                        self.model, cfg.val, dev, cfg.eval_positions, feature_version=cfg.feature_version).items()}},
+                        log, writer)
+                if now >= next_ckpt:
+                    check()
                     self.save_checkpoint()
-                    last_ckpt = time.monotonic()
+                    next_ckpt = time.monotonic() + cfg.checkpoint_minutes * 60
+            check()
         finally:
             signal.signal(signal.SIGINT, previous)
             bar.close()
-            self.save_checkpoint()
+            if healthy:
+                self.save_checkpoint()
             if log:
                 log.close()
         final = self.out / "model.pt"
@@ -295,14 +384,6 @@ class Trainer:
                     writer.add_scalar(k, v, rec["step"])
 
 
-class _null:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *a):
-        return False
-
-
 def _tensorboard(out: Path):
     try:
         from torch.utils.tensorboard import SummaryWriter
@@ -314,8 +395,8 @@ def _tensorboard(out: Path):
 def eval_model(model_path: str, data: list[str], device: str = "auto", limit: int = 10 ** 9) -> dict:
     """``tengen eval``: the validation metrics of any model on any shards."""
     dev = pick_device(device)
-    model, _ = load_model(model_path, dev)
-    return evaluate(model, data, dev, limit)
+    model, info = load_model(model_path, dev)
+    return evaluate(model, data, dev, limit, feature_version=info.feature_version)
 
 
-__all__ = ["TrainConfig", "Trainer", "eval_model", "pick_device", "count_parameters"]
+__all__ = ["TrainConfig", "Trainer", "TrainingError", "eval_model", "pick_device", "count_parameters"]

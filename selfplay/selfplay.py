@@ -28,7 +28,7 @@ import numpy as np
 from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import PASS, index_names, move_index
-from go_engine.shards import WINNER_UNKNOWN, GameRecord, write_shard
+from policy.data.shards import WINNER_UNKNOWN, GameRecord, write_shard
 
 from .search import EXPANDED, Search, SearchConfig, run_many, temperature_schedule
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from go_engine.shards import read_shard
+from policy.data.shards import read_shard
 from policy.databuild import BuildOptions, build, is_validation, rank_value
-from policy.loader import PositionLoader
+from policy.data.loader import PositionLoader
 
 GAME = "(;GM[1]FF[4]SZ[{size}]KM[{komi}]PB[b]PW[w]BR[{br}]WR[{wr}]RE[{re}]{extra};B[{m1}];W[dd];B[pq];W[qd];B[dq]{tail})"
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from go_engine.deadstones import chains, dead_stones, settled_ownership
+from go_engine.deadstones import chains, dead_stones, settle
 from go_engine.game import Game
 
 # Black owns the left, White the right; a lone white stone at B7 sits inside Black's area and a lone
@@ -27,7 +27,10 @@ def test_lone_stones_in_the_other_sides_area_are_dead():
 
 def test_settled_ownership_counts_dead_stones_for_their_captor():
     g = Game.from_diagram(FINAL, komi=0)
-    own = settled_ownership(g)
+    settled = settle(g)
+    own = settled.ownership
+    assert sorted(settled.dead) == ["B7", "H3"]
+    assert g.final_score(settled.dead) == own.sum()  # komi 0: area score of the settled position
     assert own.dtype == np.int8 and own.shape == (9, 9)
     assert own[6, 1] == 1  # B7 (row 6 = GTP row 7): the dead white stone's point is Black's
     assert own[2, 7] == -1  # H3: the dead black stone's point is White's

@@ -5,8 +5,9 @@ import pytest
 
 from go_engine import Game
 from go_engine.coords import parse_vertex
-from go_engine.features import (HISTORY, NUM_GLOBALS, NUM_PLANES, game_features, k_replay_features)
+from go_engine.features import HISTORY, NUM_GLOBALS, NUM_PLANES, game_features
 from go_engine.players import random_move
+from policy.data.replay import k_replay
 
 
 def _rc(v: str, size: int) -> tuple[int, int]:
@@ -99,11 +100,8 @@ def test_replay_kernel_matches_game_features():
     planes = np.zeros((len(moves), NUM_PLANES, size, size), np.uint8)
     policy = np.zeros(len(moves), np.int64)
     to_move = np.zeros(len(moves), np.int64)
-    final = np.zeros((size, size), np.int8)
-    got, two_passes = k_replay_features(size, 0, False, enc_setup, moves, select, syms, planes, policy, to_move, final)
-    assert got == len(moves)
-    assert two_passes == g.is_over
-    assert np.array_equal(final, g.ownership())
+    got, error = k_replay(size, 0, False, enc_setup, moves, select, syms, planes, policy, to_move)
+    assert got == len(moves) and error == -1
     for i in range(len(moves)):
         assert np.array_equal(planes[i], snapshots[i]), f"position {i}"
     assert HISTORY == 8

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from go_engine.shards import GameRecord, write_shard
+from policy.data.shards import GameRecord, write_shard
 from go_engine.features import NUM_PLANES, P_ON_BOARD
 from policy.model import GoNet, NetConfig
 from policy.modelfile import ModelFileError, ModelInfo, load_model, save_model

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from go_engine import parse_sgf
-from go_engine.shards import read_shard
-from policy.loader import PositionLoader
+from policy.data.shards import read_shard
+from policy.data.loader import PositionLoader
 from selfplay.search import UniformEvaluator
 from selfplay.selfplay import SelfPlayConfig, load_stats, play_games, run_selfplay, summarize
 

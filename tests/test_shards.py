@@ -6,8 +6,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from go_engine.shards import GameRecord, ShardError, read_shard, write_shard
-from policy.loader import PositionLoader
+from policy.data.shards import GameRecord, ShardError, read_shard, write_shard
+from policy.data.loader import PositionLoader
 
 
 def _records(n=6, size=9, seed=0):
@@ -126,9 +126,10 @@ def test_value_is_from_the_movers_view(tmp_path):
         assert np.all(b.value_mask == 1) and np.all(b.score_mask == 1)
 
 
-def test_ownership_target_where_the_game_ended_by_passing(tmp_path):
+def test_ownership_target_is_the_stored_settled_owner(tmp_path):
     from go_engine import Game
     from go_engine.coords import parse_vertex
+    from go_engine.deadstones import settle
     from go_engine.players import random_move
     rng = np.random.default_rng(7)
     g = Game(7)
@@ -137,8 +138,10 @@ def test_ownership_target_where_the_game_ended_by_passing(tmp_path):
     mv = [(1 if c == "B" else 2, 49 if v == "pass" else (lambda q: (q // 9 - 1) * 7 + q % 9 - 1)(parse_vertex(v, 7)))
           for c, v in g.moves]
     unfinished = GameRecord(7, 7.0, "chinese", mv[:10], key=2)
-    write_shard(tmp_path / "o.npz", [GameRecord(7, 7.0, "chinese", mv, key=1), unfinished])
-    final = g.ownership().astype(np.float32)
+    final = settle(g).ownership
+    write_shard(tmp_path / "o.npz", [GameRecord(7, 7.0, "chinese", mv, key=1, owner=final), unfinished])
+    assert np.array_equal(read_shard(tmp_path / "o.npz").game_owner(0), final)
+    assert read_shard(tmp_path / "o.npz").game_owner(1) is None
     seen = 0
     for b in PositionLoader([tmp_path], batch_size=16, seed=0, epochs=1, symmetries=False, buffer_size=32):
         for j in range(len(b)):

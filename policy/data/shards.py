@@ -1,11 +1,12 @@
 """Training-data shards: games as compact move lists, read and written atomically.
 
-Format ``tengen-shard`` version 2 (docs/data-format.md): one uncompressed ``.npz``
+Format ``tengen-shard`` version 3 (docs/data-format.md): one uncompressed ``.npz``
 per shard holding whole games of one board size. Positions are not stored:
 the loader replays each game with the rules kernels and computes features, so
 a position costs two bytes on disk, plus its policy target where that is a
-search's visit distribution rather than the move played (self-play). Version 1
-shards (no distributions) are still read.
+search's visit distribution rather than the move played (self-play), plus the
+game's settled final ownership where it is known. Versions 1 (no distributions)
+and 2 (no ownership) are still read.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .atomic import atomic_write_bytes
-from .rules import PRESETS
+from go_engine.atomic import atomic_write_bytes
+from go_engine.rules import PRESETS
 
 FORMAT = "tengen-shard"
-VERSION = 2
-READABLE = (1, 2)
+VERSION = 3
+READABLE = (1, 2, 3)
 RULE_NAMES = tuple(sorted(PRESETS))
 WINNER_UNKNOWN = -2  # winner codes: 1 black, -1 white, 0 draw, -2 unknown
 
@@ -52,6 +53,9 @@ class GameRecord:
     # a move that is not a policy target (a fast search). None for the whole game: the move played
     # is the target of every position (records of human games).
     targets: list[tuple[np.ndarray, np.ndarray] | None] | None = None
+    # Who owns each point at the end with dead stones removed (int8 [size, size]: 1 black, -1 white,
+    # 0 neither), where the game ended on the board and the dead stones were settled; else None.
+    owner: np.ndarray | None = None
 
 
 def _encode(pairs: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -79,6 +83,13 @@ def write_shard(path: str | Path, records: Sequence[GameRecord]) -> None:
             if n:
                 points.append(np.asarray(t[0], np.int16))
                 probs.append(np.asarray(t[1], np.float16))
+    owners = []
+    for r in records:
+        if r.owner is not None:
+            o = np.asarray(r.owner, dtype=np.int8)
+            if o.shape != (size, size) or np.abs(o).max(initial=0) > 1:
+                raise ValueError(f"ownership of shape {o.shape} with values outside -1..1 for a {size}x{size} game")
+            owners.append(o.ravel())
     header = {"format": FORMAT, "version": VERSION, "size": size, "games": len(records),
               "positions": int(sum(len(m) for m in moves)), "rules": list(RULE_NAMES)}
     arrays = {
@@ -97,6 +108,8 @@ def write_shard(path: str | Path, records: Sequence[GameRecord]) -> None:
         "target_offset": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         "target_point": np.concatenate(points) if points else np.zeros(0, np.int16),
         "target_prob": np.concatenate(probs) if probs else np.zeros(0, np.float16),
+        "has_owner": np.array([r.owner is not None for r in records], dtype=np.int8),
+        "owner": np.concatenate(owners) if owners else np.zeros(0, np.int8),
     }
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -124,7 +137,10 @@ class Shard:
     target_offset: np.ndarray  # int64 [1 + moves of those games, in game order]
     target_point: np.ndarray
     target_prob: np.ndarray
+    has_owner: np.ndarray  # int8 [G]: 1 for games whose settled final ownership is stored
+    owner: np.ndarray  # int8 [games with an owner * size * size]
     _target_start: np.ndarray = field(default=None, repr=False)  # per game: its first entry of target_offset
+    _owner_index: np.ndarray = field(default=None, repr=False)  # per game: its row of owner, or -1
 
     @property
     def num_games(self) -> int:
@@ -153,8 +169,19 @@ class Shard:
         return off - off[0], self.target_point[off[0]:off[-1]], self.target_prob[off[0]:off[-1]]
 
 
+    def game_owner(self, i: int) -> np.ndarray | None:
+        """Game ``i``'s settled final ownership (int8 [size, size], 1 black, -1 white), or None."""
+        if not self.has_owner[i]:
+            return None
+        if self._owner_index is None:
+            self._owner_index = np.cumsum(self.has_owner != 0) - 1
+        a = int(self._owner_index[i]) * self.size * self.size
+        return self.owner[a:a + self.size * self.size].reshape(self.size, self.size)
+
+
 _ARRAYS = ("game_offset", "setup_offset", "moves", "setup", "komi", "rules", "winner", "margin", "handicap", "key")
 _TARGET_ARRAYS = ("has_targets", "target_offset", "target_point", "target_prob")
+_OWNER_ARRAYS = ("has_owner", "owner")
 
 
 def read_shard(path: str | Path) -> Shard:
@@ -172,7 +199,7 @@ def read_shard(path: str | Path) -> Shard:
                 raise ShardError(f"{path}: shard format version {version} is not supported "
                                  f"(this Tengen reads versions {', '.join(map(str, READABLE))}); "
                                  "rebuild it with `tengen data build`")
-            names = _ARRAYS + (_TARGET_ARRAYS if version >= 2 else ())
+            names = _ARRAYS + (_TARGET_ARRAYS if version >= 2 else ()) + (_OWNER_ARRAYS if version >= 3 else ())
             missing = [a for a in names if a not in z.files]
             if missing:
                 raise ShardError(f"{path}: missing arrays {missing}")
@@ -181,6 +208,8 @@ def read_shard(path: str | Path) -> Shard:
                 arrays.update(has_targets=np.zeros(len(arrays["komi"]), np.int8),
                               target_offset=np.zeros(1, np.int64), target_point=np.zeros(0, np.int16),
                               target_prob=np.zeros(0, np.float16))
+            if version < 3:
+                arrays.update(has_owner=np.zeros(len(arrays["komi"]), np.int8), owner=np.zeros(0, np.int8))
     except ShardError:
         raise
     except FileNotFoundError:
@@ -220,5 +249,9 @@ def _check(s: Shard, header: dict) -> None:
         bad = "inconsistent target offsets"
     elif len(s.target_point) and (s.target_point.min() < 0 or s.target_point.max() > s.size * s.size):
         bad = "policy target outside the board"
+    elif len(s.has_owner) != g or len(s.owner) != int((s.has_owner != 0).sum()) * s.size * s.size:
+        bad = "ownership arrays of the wrong length"
+    elif len(s.owner) and np.abs(s.owner.astype(np.int16)).max() > 1:
+        bad = "ownership values outside -1..1"
     if bad:
         raise ShardError(f"{s.path}: corrupt shard ({bad})")
