@@ -1,11 +1,13 @@
 """``tengen data build``: SGF records in, training shards out.
 
-Inputs (files, folders, ``.zip``/``.tar.gz`` archives) are listed and cut into
-chunks of about ``CHUNK_BYTES`` of SGF. Worker processes turn each chunk into
-one train and one validation shard, written atomically, then a small JSON
-record of the chunk; a chunk with a record is done, so a killed build resumes
-where it stopped. A final pass drops games seen earlier in another chunk (the
-same moves) and writes ``summary.json``.
+Inputs (files, folders, archives: whatever ``go_engine.sgf.read_sgf_inputs``
+reads) are listed with ``list_sgf_sources`` and cut into chunks of about
+``CHUNK_BYTES`` of SGF. Worker processes read each chunk with
+``read_sgf_sources`` (the reader's size cap included) and turn it into one
+train and one validation shard, written atomically, then a small JSON record
+of the chunk; a chunk with a record is done, so a killed build resumes where
+it stopped. A final pass drops games seen earlier in another chunk (the same
+moves) and writes ``summary.json``.
 """
 
 from __future__ import annotations
@@ -15,13 +17,11 @@ import json
 import multiprocessing as mp
 import os
 import re
-import tarfile
 import time
-import zipfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 from numba import njit
@@ -29,14 +29,13 @@ from numba import njit
 from go_engine import kernels as K
 from go_engine.coords import PASS, vertex_table
 from go_engine.game import Game
-from go_engine.sgf import SgfError, SgfGame, iter_sgf
+from go_engine.sgf import (DEFAULT_MAX_BYTES, SgfError, SgfGame, SgfSource, iter_sgf, list_sgf_sources,
+                           read_sgf_sources)
 from go_engine.atomic import atomic_write_bytes
 from go_engine.shards import GameRecord, WINNER_UNKNOWN, write_shard
 
 CHUNK_BYTES = 2 << 20
 MAX_EXAMPLES = 20  # rejected games quoted per chunk, with file, game and move
-SGF_SUFFIXES = (".sgf", ".sgfs")
-TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
 _RANK = re.compile(r"^\s*(\d+)\s*([kdpKDP])")
 
 
@@ -63,100 +62,19 @@ def rank_value(rank: str | None) -> float | None:
     return 1 - n if kind == "k" else (n if kind == "d" else 9 + n)
 
 
-# --------------------------------------------------------------------------- listing inputs
-def list_units(inputs: Sequence[str]) -> list[tuple[str, str, int, int]]:
-    """Every SGF source as ``(kind, path, member index, bytes)``; kind is file, tar or zip."""
-    units: list[tuple[str, str, int, int]] = []
-    for x in inputs:
-        p = Path(x)
-        if p.is_dir():
-            files = sorted(str(f) for f in p.rglob("*") if f.is_file())
-        elif p.exists():
-            files = [str(p)]
-        else:
-            raise FileNotFoundError(f"input {x}: no such file or folder")
-        for f in files:
-            low = f.lower()
-            if low.endswith(TAR_SUFFIXES):
-                try:
-                    with tarfile.open(f, "r|*") as tf:
-                        i = 0
-                        for m in tf:
-                            if m.isfile():
-                                if m.name.lower().endswith(SGF_SUFFIXES):
-                                    units.append(("tar", f, i, m.size))
-                                i += 1
-                except (tarfile.TarError, OSError, EOFError) as e:
-                    units.append(("bad", f"{f}: cannot read archive: {e}", 0, 0))
-            elif low.endswith(".zip"):
-                try:
-                    with zipfile.ZipFile(f) as zf:
-                        for i, info in enumerate(zf.infolist()):
-                            if not info.is_dir() and info.filename.lower().endswith(SGF_SUFFIXES):
-                                units.append(("zip", f, i, info.file_size))
-                except (zipfile.BadZipFile, OSError) as e:
-                    units.append(("bad", f"{f}: cannot read archive: {e}", 0, 0))
-            elif low.endswith(SGF_SUFFIXES) or p.is_file():
-                units.append(("file", f, 0, os.path.getsize(f)))
-    return units
-
-
-def make_chunks(units: list[tuple[str, str, int, int]]) -> list[list[tuple[str, str, int, int]]]:
+# --------------------------------------------------------------------------- chunks of input
+def make_chunks(sources: list[SgfSource]) -> list[list[SgfSource]]:
+    """The sources in order, cut after every ``CHUNK_BYTES`` of SGF: one chunk per worker task."""
     chunks, cur, size = [], [], 0
-    for u in units:
-        cur.append(u)
-        size += u[3]
+    for s in sources:
+        cur.append(s)
+        size += s.size
         if size >= CHUNK_BYTES:
             chunks.append(cur)
             cur, size = [], 0
     if cur:
         chunks.append(cur)
     return chunks
-
-
-def read_units(units: list[tuple[str, str, int, int]]) -> Iterator[tuple[str, bytes | None, str | None]]:
-    """``(source, data, error)`` for each unit of a chunk, opening each archive once."""
-    i = 0
-    while i < len(units):
-        kind, path = units[i][0], units[i][1]
-        j = i
-        while j < len(units) and units[j][0] == kind and units[j][1] == path:
-            j += 1
-        group = units[i:j]
-        i = j
-        if kind == "bad":
-            yield path, None, "cannot read archive"
-        elif kind == "file":
-            try:
-                yield path, Path(path).read_bytes(), None
-            except OSError as e:
-                yield path, None, f"cannot read: {e}"
-        elif kind == "zip":
-            try:
-                with zipfile.ZipFile(path) as zf:
-                    infos = zf.infolist()
-                    for u in group:
-                        info = infos[u[2]]
-                        yield f"{path}:{info.filename}", zf.read(info), None
-            except (zipfile.BadZipFile, OSError, EOFError) as e:
-                yield path, None, f"cannot read archive: {e}"
-        else:
-            wanted = {u[2] for u in group}
-            try:
-                with tarfile.open(path, "r|*") as tf:
-                    k = 0
-                    for m in tf:
-                        if not m.isfile():
-                            continue
-                        if k in wanted:
-                            f = tf.extractfile(m)
-                            yield f"{path}:{m.name}", f.read() if f else b"", None
-                            wanted.discard(k)
-                            if not wanted:
-                                break
-                        k += 1
-            except (tarfile.TarError, OSError, EOFError) as e:
-                yield path, None, f"cannot read archive: {e}"
 
 
 # --------------------------------------------------------------------------- one game
@@ -174,7 +92,8 @@ _REASON_WORDS = {K.OCCUPIED: "occupied point", K.KO: "ko retaken", K.SUICIDE: "s
 
 
 def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | None]:
-    """The shard record of a parsed game, or ``(None, reason)`` when a filter or the rules reject it."""
+    """The shard record of a parsed game, or ``(None, reason)`` when a filter or the rules reject
+    it."""
     size = g.size
     if opts.size is not None and size != opts.size:
         return None, "board size"
@@ -237,20 +156,23 @@ def is_validation(key: int, fraction: float) -> bool:
 
 
 # --------------------------------------------------------------------------- one chunk
-def build_chunk(args: tuple[int, list, str, dict]) -> dict:
-    index, units, out, opts_d = args
+def build_chunk(args: tuple[int, list[SgfSource], str, dict]) -> dict:
+    """Read one chunk of sources, write its shards, then its record ``chunks/NNNNN.json`` (the mark
+    of a chunk done). Files that cannot be read are listed by name in the record's ``unreadable``
+    (the summary counts each once, however many chunks met it)."""
+    index, sources, out, opts_d = args
     opts = BuildOptions(**opts_d)
     out_dir = Path(out)
     stats: Counter = Counter()
     rejected: Counter = Counter()
+    sizes: Counter = Counter()
+    unreadable: dict[str, str] = {}
     by_split: dict[str, dict[int, list[GameRecord]]] = {"train": {}, "val": {}}
     seen: set[int] = set()
     examples: list[str] = []
-    for source, data, err in read_units(units):
-        if err is not None:
-            rejected["unreadable file"] += 1
-            if len(examples) < MAX_EXAMPLES:
-                examples.append(f"{source}: {err}")
+    for source, data in read_sgf_sources(sources, max_bytes=DEFAULT_MAX_BYTES):
+        if isinstance(data, SgfError):
+            unreadable.setdefault(source, str(data))
             continue
         stats["files"] += 1
         for item in iter_sgf(data, source):
@@ -260,6 +182,7 @@ def build_chunk(args: tuple[int, list, str, dict]) -> dict:
                 if len(examples) < MAX_EXAMPLES:
                     examples.append(str(item))
                 continue
+            sizes[item.size] += 1
             rec, why = to_record(item, opts)
             if rec is None:
                 kind = why.split(" at move ")[0]
@@ -282,7 +205,8 @@ def build_chunk(args: tuple[int, list, str, dict]) -> dict:
                            "positions": sum(len(r.moves) for r in recs),
                            "keys": [format(r.key, "016x") for r in recs]})
     record = {"chunk": index, "files": stats["files"], "games_read": stats["games_read"],
-              "rejected": dict(rejected), "examples": examples, "shards": shards}
+              "sizes": {str(k): v for k, v in sorted(sizes.items())}, "rejected": dict(rejected),
+              "unreadable": unreadable, "examples": examples, "shards": shards}
     atomic_write_bytes(out_dir / "chunks" / f"{index:05d}.json", json.dumps(record).encode())
     return record
 
@@ -304,7 +228,14 @@ def build(inputs: Sequence[str], out: str, opts: BuildOptions, workers: int | No
             raise ValueError(f"{out} holds a build with other inputs or options ({old}); use another --out")
     else:
         atomic_write_bytes(ident_path, json.dumps(identity, indent=1).encode())
-    chunks = make_chunks(list_units(inputs))
+    sources: list[SgfSource] = []
+    unreadable: dict[str, str] = {}  # archives that break off, by name: counted once with the chunks' ones
+    for item in list_sgf_sources(inputs):
+        if isinstance(item, SgfError):
+            unreadable.setdefault(str(item.source), str(item))
+        else:
+            sources.append(item)
+    chunks = make_chunks(sources)
     todo = [i for i in range(len(chunks)) if not (out_dir / "chunks" / f"{i:05d}.json").exists()]
     jobs = [(i, chunks[i], str(out_dir), asdict(opts)) for i in todo]
     workers = workers or os.cpu_count() or 1
@@ -322,14 +253,17 @@ def build(inputs: Sequence[str], out: str, opts: BuildOptions, workers: int | No
             bar.update(1)
             bar.set_postfix(games=games)
     bar.close()
-    return finalize(out_dir, len(chunks), time.time() - t0, len(todo))
+    return finalize(out_dir, len(chunks), time.time() - t0, len(todo), unreadable)
 
 
-def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
-    """Drop games repeated across chunks, write ``dropped.json`` per split and ``summary.json``."""
+def finalize(out_dir: Path, nchunks: int, seconds: float, built: int, unreadable: dict[str, str]) -> dict:
+    """Drop games repeated across chunks, write ``dropped.json`` per split and ``summary.json``.
+    ``unreadable``: the files the listing could not read, by name, as are the chunks' ones."""
     seen: set[str] = set()
     dropped: dict[str, dict[str, list[int]]] = {}
     rejected: Counter = Counter()
+    sizes: Counter = Counter()
+    unreadable = dict(unreadable)
     examples: list[str] = []
     files = games_read = 0
     used = {"train": 0, "val": 0}
@@ -339,6 +273,9 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
         files += rec["files"]
         games_read += rec["games_read"]
         rejected.update(rec["rejected"])
+        sizes.update({int(k): v for k, v in rec.get("sizes", {}).items()})
+        for source, why in rec.get("unreadable", {}).items():
+            unreadable.setdefault(source, why)
         examples += rec["examples"][: max(0, 50 - len(examples))]
         for sh in rec["shards"]:
             drop = []
@@ -358,12 +295,16 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
                 positions[sh["split"]] += int(sh["positions"] - lens[drop].sum())
             else:
                 positions[sh["split"]] += sh["positions"]
+    if unreadable:
+        rejected["unreadable file"] += len(unreadable)
+        examples = (list(unreadable.values()) + examples)[:50]
     for split_dir in {str(Path(p)) for p in _split_dirs(out_dir)}:
         rel = str(Path(split_dir).relative_to(out_dir))
         atomic_write_bytes(Path(split_dir) / "dropped.json", json.dumps(dropped.get(rel, {})).encode())
     size_bytes = sum(f.stat().st_size for f in out_dir.rglob("*.npz"))
     summary = {
         "files_read": files, "games_read": games_read, "games_used": used["train"] + used["val"],
+        "games_read_by_size": {f"{k}x{k}": v for k, v in sorted(sizes.items())},
         "train_games": used["train"], "val_games": used["val"],
         "positions_written": positions["train"] + positions["val"],
         "train_positions": positions["train"], "val_positions": positions["val"],
@@ -377,3 +318,4 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
 
 def _split_dirs(out_dir: Path) -> list[Path]:
     return [p for split in ("train", "val") for p in (out_dir / split).glob("*x*") if p.is_dir()]
+

@@ -1,5 +1,6 @@
 """``tengen data build``: filters, split, de-duplication, resuming, bad input, and the CLI."""
 
+import gzip
 import io
 import json
 import tarfile
@@ -9,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import policy.databuild as databuild
+from go_engine.sgf import ReadStats, SgfError, read_sgf_inputs
 from go_engine.shards import read_shard
 from policy.databuild import BuildOptions, build, is_validation, rank_value
 from policy.loader import PositionLoader
@@ -18,6 +21,15 @@ GAME = "(;GM[1]FF[4]SZ[{size}]KM[{komi}]PB[b]PW[w]BR[{br}]WR[{wr}]RE[{re}]{extra
 
 def game(size=19, komi="6.5", br="5d", wr="6d", re="B+R", extra="", m1="pd", tail=""):
     return GAME.format(size=size, komi=komi, br=br, wr=wr, re=re, extra=extra, m1=m1, tail=tail)
+
+
+def _tar_gz(path: Path, members: dict[str, str]) -> None:
+    with tarfile.open(path, "w:gz") as tf:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
 
 
 @pytest.fixture
@@ -33,14 +45,7 @@ def corpus(tmp_path):
     (src / "garbage.sgf").write_bytes(b"\x00\x01\x02 not an sgf \xff\xfe")
     (src / "trunc.sgf").write_text(game(m1="jj")[:40])
     (src / "notes.txt").write_text("not a game record")
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, text in [("x/1.sgf", game(m1="kk")), ("x/2.sgf", game())]:  # 2.sgf duplicates a.sgf
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    (tmp_path / "games.tar.gz").write_bytes(buf.getvalue())
+    _tar_gz(tmp_path / "games.tar.gz", {"x/1.sgf": game(m1="kk"), "x/2.sgf": game()})  # 2.sgf duplicates a.sgf
     with zipfile.ZipFile(tmp_path / "games.zip", "w") as zf:
         zf.writestr("z/3.sgf", game(m1="ll"))
     return tmp_path
@@ -102,6 +107,60 @@ def test_rerun_resumes_and_other_options_are_refused(corpus):
     assert done["chunks_built_now"] == 0 and done["games_used"] == first["games_used"]
     with pytest.raises(ValueError, match="other inputs or options"):
         build(inputs, str(out), BuildOptions(min_moves=3), workers=1, progress=False)
+
+
+def _distinct_games(n: int) -> list[str]:
+    """``n`` 19x19 games, each with another first move (none on the template's later points)."""
+    points = [a + b for a in "abcefghijklmno" for b in "abcefghijklmno"]
+    return [game(m1=p) for p in points[:n]]
+
+
+def test_build_reads_what_the_sgf_reader_reads(corpus):
+    """One walker: the build reads the files, archives and .sgf.gz that read_sgf_inputs reads."""
+    src = corpus / "src"
+    with gzip.open(src / "deep" / "c.sgf.gz", "wt") as f:
+        f.write(game(m1="rr"))
+    (src / "coll.sgfs").write_text(game(m1="ss"))
+    stats = ReadStats()
+    items = list(read_sgf_inputs([src, corpus / "games.tar.gz", corpus / "games.zip"], stats=stats))
+    s = build([str(src), str(corpus / "games.tar.gz"), str(corpus / "games.zip")], str(corpus / "o"),
+              BuildOptions(val_fraction=0.0), workers=1, progress=False)
+    assert s["files_read"] == stats.files and s["games_read"] == len(items)
+    assert s["games_used"] == 7 + 2  # the .sgf.gz and the .sgfs game as well
+
+
+def test_size_cap_applies_to_archive_members(corpus, monkeypatch):
+    big = game(m1="kk", extra="C[" + "x" * 2000 + "]")
+    _tar_gz(corpus / "big.tar.gz", {"big.sgf": big, "small.sgf": game(m1="mm")})
+    with zipfile.ZipFile(corpus / "big.zip", "w") as zf:
+        zf.writestr("big.sgf", big)
+        zf.writestr("small.sgf", game(m1="nn"))
+    monkeypatch.setattr(databuild, "DEFAULT_MAX_BYTES", 1000)
+    s = build([str(corpus / "big.tar.gz"), str(corpus / "big.zip")], str(corpus / "o"), BuildOptions(),
+              workers=1, progress=False)
+    assert s["games_used"] == 2 and s["rejected"]["unreadable file"] == 2
+    assert sorted(e.split(": ")[0].rsplit("/", 1)[-1] for e in s["rejected_examples"]) == ["big.tar.gz:big.sgf",
+                                                                                           "big.zip:big.sgf"]
+    assert all("larger than 1000 bytes" in e for e in s["rejected_examples"])
+
+
+def test_truncated_archive_is_counted_once(tmp_path, monkeypatch):
+    """An archive that breaks off is one unreadable file, however many chunks and members it
+    spans, in the first build and when it resumes; the games before the break are kept."""
+    members = {f"g/{i:03d}.sgf": text for i, text in enumerate(_distinct_games(150))}
+    _tar_gz(tmp_path / "full.tar.gz", members)
+    data = (tmp_path / "full.tar.gz").read_bytes()
+    (tmp_path / "cut.tar.gz").write_bytes(data[: len(data) // 2])
+    monkeypatch.setattr(databuild, "CHUNK_BYTES", 1000)  # about 8 games a chunk
+    out = tmp_path / "o"
+    s = build([str(tmp_path / "cut.tar.gz")], str(out), BuildOptions(), workers=1, progress=False)
+    assert s["chunks"] > 3 and 0 < s["games_used"] < 150
+    assert s["rejected"] == {"unreadable file": 1}
+    assert len(s["rejected_examples"]) == 1
+    assert s["rejected_examples"][0].startswith(f"{tmp_path / 'cut.tar.gz'}: cannot read: ")
+    (out / "chunks" / f"{s['chunks'] - 1:05d}.json").unlink()  # the chunk that met the break, again
+    again = build([str(tmp_path / "cut.tar.gz")], str(out), BuildOptions(), workers=1, progress=False)
+    assert again["rejected"] == {"unreadable file": 1} and again["games_used"] == s["games_used"]
 
 
 def test_rank_scale():

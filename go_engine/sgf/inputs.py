@@ -14,8 +14,10 @@ is read beyond ``max_bytes`` (after decompression).
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import itertools
+import lzma
 import os
 import tarfile
 import zipfile
@@ -30,7 +32,8 @@ from .record import SgfGame
 DEFAULT_MAX_BYTES = 256 << 20  # one SGF file, after decompression
 SGF_SUFFIXES = (".sgf", ".sgfs")
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-_READ_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error, RuntimeError)
+_READ_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, RuntimeError)
+_COMPRESSED = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
 
 Paths = Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]]
 
@@ -205,7 +208,7 @@ def _too_big(source: SgfSource, max_bytes: int) -> SgfError:
 
 def _read_tar(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None, listing: bool):
     left = len(only) if only is not None else -1
-    with tarfile.open(path, mode="r|*") as tf:
+    with _open_stream(path) as f, tarfile.open(fileobj=f, mode="r|") as tf:
         index = -1
         for member in tf:
             if not member.isfile():
@@ -227,6 +230,20 @@ def _read_tar(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None
             left -= 1
             if left == 0:
                 return
+        # tarfile takes a header cut short for the end of the archive: reading the compressed
+        # stream to its end is what tells a file cut short (EOFError) from a whole one.
+        while f.read(1 << 16):
+            pass
+
+
+def _open_stream(path: str):
+    """``path`` opened for reading, decompressed when it starts as gzip, bzip2 or xz data does."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    for magic, opener in _COMPRESSED:
+        if head.startswith(magic):
+            return opener(path, "rb")
+    return open(path, "rb")
 
 
 def _read_zip(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None, listing: bool):
