@@ -7,7 +7,8 @@ reads) are listed with ``list_sgf_sources`` and cut into chunks of about
 train and one validation shard, written atomically, then a small JSON record
 of the chunk; a chunk with a record is done, so a killed build resumes where
 it stopped. A final pass drops games seen earlier in another chunk (the same
-moves) and writes ``summary.json``.
+moves) and writes ``summary.json``. A game that cannot be used is rejected
+with a reason counted in the summary, and the build goes on.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ import numpy as np
 from numba import njit
 
 from go_engine import kernels as K
-from go_engine.coords import PASS, vertex_table
+from go_engine.coords import MAX_SIZE, MIN_SIZE, PASS, vertex_table
 from go_engine.game import Game
-from go_engine.sgf import (DEFAULT_MAX_BYTES, SgfError, SgfGame, SgfSource, iter_sgf, list_sgf_sources,
+from go_engine.sgf import (DEFAULT_MAX_BYTES, SgfError, SgfGame, SgfSource, iter_sgf, list_sgf_sources, parse_komi,
                            read_sgf_sources)
 from go_engine.atomic import atomic_write_bytes
 from go_engine.shards import GameRecord, WINNER_UNKNOWN, write_shard
 
 CHUNK_BYTES = 2 << 20
 MAX_EXAMPLES = 20  # rejected games quoted per chunk, with file, game and move
+MAX_POINTS = 1000.0  # |komi| and |score margin| beyond this are no real game's (the largest board has 625 points)
+MAX_HANDICAP = 127  # the shards store the handicap in one signed byte
 _RANK = re.compile(r"^\s*(\d+)\s*([kdpKDP])")
 
 
@@ -49,6 +52,16 @@ class BuildOptions:
     min_moves: int = 0
     result_known: bool = False
     val_fraction: float = 0.02
+
+    def __post_init__(self) -> None:
+        if self.size is not None and not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"size {self.size}: board sizes are from {MIN_SIZE} to {MAX_SIZE}")
+        if self.min_rank is not None and rank_value(self.min_rank) is None:
+            raise ValueError(f"min rank {self.min_rank!r} is not a rank such as 3k, 5d or 1p")
+        if self.min_moves < 0:
+            raise ValueError(f"min moves {self.min_moves} is negative")
+        if not 0.0 <= self.val_fraction <= 1.0:
+            raise ValueError(f"validation fraction {self.val_fraction} is not from 0 to 1")
 
 
 def rank_value(rank: str | None) -> float | None:
@@ -92,8 +105,11 @@ _REASON_WORDS = {K.OCCUPIED: "occupied point", K.KO: "ko retaken", K.SUICIDE: "s
 
 
 def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | None]:
-    """The shard record of a parsed game, or ``(None, reason)`` when a filter or the rules reject
-    it."""
+    """The shard record of a parsed game, or ``(None, reason)`` when a value, a filter or the rules
+    reject it. The reason's kind (see ``rejection_kind``) is what the summary counts."""
+    bad = out_of_range(g)
+    if bad is not None:
+        return None, bad
     size = g.size
     if opts.size is not None and size != opts.size:
         return None, "board size"
@@ -150,6 +166,35 @@ def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | 
     return rec, None
 
 
+def out_of_range(g: SgfGame) -> str | None:
+    """Why a value of ``g`` cannot be a real game's (nor fit the shards), or ``None``: a handicap
+    beyond ``MAX_HANDICAP`` or the board's points, a komi that is not a number (the reader would
+    use 0) or beyond ``MAX_POINTS``, a score margin beyond ``MAX_POINTS``. (The reader already
+    refuses board sizes outside ``MIN_SIZE..MAX_SIZE``.)"""
+    most = min(MAX_HANDICAP, g.size * g.size - 1)
+    if not 0 <= g.handicap <= most:
+        return f"handicap out of range: HA[{g.handicap}] (at most {most} on {g.size}x{g.size})"
+    if g.komi_raw is not None and parse_komi(g.komi_raw) is None:
+        return f"komi unreadable: KM[{_clip(g.komi_raw)}] is not a finite number"
+    if not abs(g.komi) <= MAX_POINTS:
+        return f"komi out of range: KM[{_clip(g.komi_raw)}] (at most {MAX_POINTS:g} points either way)"
+    res = g.result
+    if res is not None and res.margin is not None and not abs(res.margin) <= MAX_POINTS:
+        return f"result out of range: RE[{_clip(res.raw)}] (at most {MAX_POINTS:g} points)"
+    return None
+
+
+def _clip(raw: str | None, most: int = 24) -> str:
+    raw = raw or ""
+    return raw if len(raw) <= most else raw[:most] + "..."
+
+
+def rejection_kind(reason: str) -> str:
+    """What the summary counts of a rejection: its reason without the details (after ``": "`` or
+    ``" at move "``), e.g. ``"illegal move (ko retaken)"``, ``"handicap out of range"``."""
+    return re.split(r": | at move ", reason, maxsplit=1)[0]
+
+
 def is_validation(key: int, fraction: float) -> bool:
     """The split by game: the same moves always land on the same side."""
     return (key % 1_000_003) < fraction * 1_000_003
@@ -185,7 +230,7 @@ def build_chunk(args: tuple[int, list[SgfSource], str, dict]) -> dict:
             sizes[item.size] += 1
             rec, why = to_record(item, opts)
             if rec is None:
-                kind = why.split(" at move ")[0]
+                kind = rejection_kind(why)
                 rejected[kind] += 1
                 if kind != why and len(examples) < MAX_EXAMPLES:
                     examples.append(f"{item.source}: game {item.number}: {why}")
@@ -218,6 +263,9 @@ def build(inputs: Sequence[str], out: str, opts: BuildOptions, workers: int | No
     from tqdm import tqdm
 
     t0 = time.time()
+    missing = [str(x) for x in inputs if not os.path.exists(x)]
+    if missing:
+        raise ValueError(f"no such file or folder: {', '.join(missing)}")
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     identity = {"inputs": [str(Path(x).resolve()) for x in inputs], "options": asdict(opts), "chunk_bytes": CHUNK_BYTES}
@@ -319,3 +367,19 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int, unreadable
 def _split_dirs(out_dir: Path) -> list[Path]:
     return [p for split in ("train", "val") for p in (out_dir / split).glob("*x*") if p.is_dir()]
 
+
+def why_empty(summary: dict, opts: BuildOptions) -> str:
+    """One line on why a build kept no game, naming the option that would keep some where one would."""
+    by_size = summary["games_read_by_size"]
+    readable = sum(by_size.values())
+    if not readable:
+        return (f"no SGF game found: {summary['files_read']} files read, {summary['games_read']} games read, "
+                f"{summary['rejected'].get('unreadable file', 0)} files unreadable")
+    if opts.size is not None and f"{opts.size}x{opts.size}" not in by_size:
+        if len(by_size) == 1:
+            (name, n), = by_size.items()
+            return f"all {n} games are {name}: pass --size {name.split('x')[0]}"
+        counts = ", ".join(f"{n} {name}" for name, n in by_size.items())
+        return f"no game is {opts.size}x{opts.size} ({counts}): pass --size with one of those, or --size 0 for all"
+    reasons = Counter(summary["rejected"]).most_common()
+    return f"all {summary['games_read']} games were rejected: " + ", ".join(f"{kind} {n}" for kind, n in reasons)
