@@ -43,14 +43,24 @@ def cmd_play(args: argparse.Namespace) -> int:
     return play_terminal(engine, color=args.color)
 
 def cmd_data_build(args: argparse.Namespace) -> int:
-    """SGF records in, training shards out."""
-    from policy.databuild import BuildOptions, build
+    """SGF records in, training shards out: exit 1 when no game is kept, 2 for bad arguments or inputs."""
+    from policy.databuild import BuildOptions, build, why_empty
 
-    opts = BuildOptions(size=None if args.size == 0 else args.size, min_rank=args.min_rank,
-                        no_handicap=args.no_handicap, min_moves=args.min_moves,
-                        result_known=args.result_known, val_fraction=args.val_fraction)
-    summary = build(args.inputs, args.out, opts, workers=args.workers, progress=not args.quiet)
+    try:
+        opts = BuildOptions(size=None if args.size == 0 else args.size, min_rank=args.min_rank,
+                            no_handicap=args.no_handicap, min_moves=args.min_moves,
+                            result_known=args.result_known, val_fraction=args.val_fraction)
+        summary = build(args.inputs, args.out, opts, workers=args.workers, progress=not args.quiet)
+    except ValueError as e:
+        print(f"tengen data build: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"tengen data build: error: {e.filename or args.out}: {e.strerror or e}", file=sys.stderr)
+        return 2
     print(json.dumps(summary, indent=1))
+    if summary["games_used"] == 0:
+        print(f"tengen data build: no game kept: {why_empty(summary, opts)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+import policy.data.loader as L  # noqa: E402
 import policy.train as T  # noqa: E402
 from policy.data.loader import PositionLoader  # noqa: E402
 from policy.model import NetConfig  # noqa: E402
@@ -36,7 +37,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     for open_shards in (1, 16):
-        T.PositionLoader = functools.partial(PositionLoader, open_shards=open_shards)
+        L.PositionLoader = functools.partial(PositionLoader, open_shards=open_shards)
         with tempfile.TemporaryDirectory() as out:
             cfg = T.TrainConfig(train=args.train, out=out, steps=args.steps, batch_size=128, optimizer="adamw",
                                 lr=2e-3, warmup_steps=100, eval_every=10 ** 9, device=args.device,
@@ -44,7 +45,7 @@ def main() -> None:
             t0 = time.time()
             trainer = T.Trainer(cfg)
             trainer.run()
-        T.PositionLoader = PositionLoader
+        L.PositionLoader = PositionLoader
         acc = [round(h["accuracy"], 3) for h in trainer.history if "accuracy" in h][-4:]
         top1 = T.evaluate(trainer.model, args.val, torch.device(args.device), 5120)["top1"]
         print(json.dumps({"open_shards": open_shards, "steps": args.steps, "seconds": round(time.time() - t0),

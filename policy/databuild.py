@@ -1,11 +1,14 @@
 """``tengen data build``: SGF records in, training shards out.
 
-Inputs (files, folders, ``.zip``/``.tar.gz`` archives) are listed and cut into
-chunks of about ``CHUNK_BYTES`` of SGF. Worker processes turn each chunk into
-one train and one validation shard, written atomically, then a small JSON
-record of the chunk; a chunk with a record is done, so a killed build resumes
-where it stopped. A final pass drops games seen earlier in another chunk (the
-same moves) and writes ``summary.json``.
+Inputs (files, folders, archives: whatever ``go_engine.sgf.read_sgf_inputs``
+reads) are listed with ``list_sgf_sources`` and cut into chunks of about
+``CHUNK_BYTES`` of SGF. Worker processes read each chunk with
+``read_sgf_sources`` (the reader's size cap included) and turn it into one
+train and one validation shard, written atomically, then a small JSON record
+of the chunk; a chunk with a record is done, so a killed build resumes where
+it stopped. A final pass drops games seen earlier in another chunk (the same
+moves) and writes ``summary.json``. A game that cannot be used is rejected
+with a reason counted in the summary, and the build goes on.
 """
 
 from __future__ import annotations
@@ -15,22 +18,21 @@ import json
 import multiprocessing as mp
 import os
 import re
-import tarfile
 import time
-import zipfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 from numba import njit
 
 from go_engine import kernels as K
-from go_engine.coords import PASS, vertex_table
+from go_engine.coords import MAX_SIZE, MIN_SIZE, PASS, vertex_table
 from go_engine.deadstones import settle
 from go_engine.game import Game
-from go_engine.sgf import SgfError, SgfGame, iter_sgf
+from go_engine.sgf import (DEFAULT_MAX_BYTES, SgfError, SgfGame, SgfSource, iter_sgf, list_sgf_sources, parse_komi,
+                           read_sgf_sources)
 from go_engine.atomic import atomic_write_bytes
 from policy.data.shards import GameRecord, WINNER_UNKNOWN, write_shard
 
@@ -38,8 +40,8 @@ CHUNK_BYTES = 2 << 20
 OWNER_PLAYOUTS = 64  # random playouts that settle the dead stones of a finished game
 OWNER_SCORE_TOLERANCE = 3.0  # points a settlement's score may differ from the record's
 MAX_EXAMPLES = 20  # rejected games quoted per chunk, with file, game and move
-SGF_SUFFIXES = (".sgf", ".sgfs")
-TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
+MAX_POINTS = 1000.0  # |komi| and |score margin| beyond this are no real game's (the largest board has 625 points)
+MAX_HANDICAP = 127  # the shards store the handicap in one signed byte
 _RANK = re.compile(r"^\s*(\d+)\s*([kdpKDP])")
 
 
@@ -54,6 +56,16 @@ class BuildOptions:
     result_known: bool = False
     val_fraction: float = 0.02
 
+    def __post_init__(self) -> None:
+        if self.size is not None and not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"size {self.size}: board sizes are from {MIN_SIZE} to {MAX_SIZE}")
+        if self.min_rank is not None and rank_value(self.min_rank) is None:
+            raise ValueError(f"min rank {self.min_rank!r} is not a rank such as 3k, 5d or 1p")
+        if self.min_moves < 0:
+            raise ValueError(f"min moves {self.min_moves} is negative")
+        if not 0.0 <= self.val_fraction <= 1.0:
+            raise ValueError(f"validation fraction {self.val_fraction} is not from 0 to 1")
+
 
 def rank_value(rank: str | None) -> float | None:
     """Kyu/dan/pro ranks on one scale: 1k = 0, 1d = 1, 9d = 9, professionals above 9d."""
@@ -66,100 +78,19 @@ def rank_value(rank: str | None) -> float | None:
     return 1 - n if kind == "k" else (n if kind == "d" else 9 + n)
 
 
-# --------------------------------------------------------------------------- listing inputs
-def list_units(inputs: Sequence[str]) -> list[tuple[str, str, int, int]]:
-    """Every SGF source as ``(kind, path, member index, bytes)``; kind is file, tar or zip."""
-    units: list[tuple[str, str, int, int]] = []
-    for x in inputs:
-        p = Path(x)
-        if p.is_dir():
-            files = sorted(str(f) for f in p.rglob("*") if f.is_file())
-        elif p.exists():
-            files = [str(p)]
-        else:
-            raise FileNotFoundError(f"input {x}: no such file or folder")
-        for f in files:
-            low = f.lower()
-            if low.endswith(TAR_SUFFIXES):
-                try:
-                    with tarfile.open(f, "r|*") as tf:
-                        i = 0
-                        for m in tf:
-                            if m.isfile():
-                                if m.name.lower().endswith(SGF_SUFFIXES):
-                                    units.append(("tar", f, i, m.size))
-                                i += 1
-                except (tarfile.TarError, OSError, EOFError) as e:
-                    units.append(("bad", f"{f}: cannot read archive: {e}", 0, 0))
-            elif low.endswith(".zip"):
-                try:
-                    with zipfile.ZipFile(f) as zf:
-                        for i, info in enumerate(zf.infolist()):
-                            if not info.is_dir() and info.filename.lower().endswith(SGF_SUFFIXES):
-                                units.append(("zip", f, i, info.file_size))
-                except (zipfile.BadZipFile, OSError) as e:
-                    units.append(("bad", f"{f}: cannot read archive: {e}", 0, 0))
-            elif low.endswith(SGF_SUFFIXES) or p.is_file():
-                units.append(("file", f, 0, os.path.getsize(f)))
-    return units
-
-
-def make_chunks(units: list[tuple[str, str, int, int]]) -> list[list[tuple[str, str, int, int]]]:
+# --------------------------------------------------------------------------- chunks of input
+def make_chunks(sources: list[SgfSource]) -> list[list[SgfSource]]:
+    """The sources in order, cut after every ``CHUNK_BYTES`` of SGF: one chunk per worker task."""
     chunks, cur, size = [], [], 0
-    for u in units:
-        cur.append(u)
-        size += u[3]
+    for s in sources:
+        cur.append(s)
+        size += s.size
         if size >= CHUNK_BYTES:
             chunks.append(cur)
             cur, size = [], 0
     if cur:
         chunks.append(cur)
     return chunks
-
-
-def read_units(units: list[tuple[str, str, int, int]]) -> Iterator[tuple[str, bytes | None, str | None]]:
-    """``(source, data, error)`` for each unit of a chunk, opening each archive once."""
-    i = 0
-    while i < len(units):
-        kind, path = units[i][0], units[i][1]
-        j = i
-        while j < len(units) and units[j][0] == kind and units[j][1] == path:
-            j += 1
-        group = units[i:j]
-        i = j
-        if kind == "bad":
-            yield path, None, "cannot read archive"
-        elif kind == "file":
-            try:
-                yield path, Path(path).read_bytes(), None
-            except OSError as e:
-                yield path, None, f"cannot read: {e}"
-        elif kind == "zip":
-            try:
-                with zipfile.ZipFile(path) as zf:
-                    infos = zf.infolist()
-                    for u in group:
-                        info = infos[u[2]]
-                        yield f"{path}:{info.filename}", zf.read(info), None
-            except (zipfile.BadZipFile, OSError, EOFError) as e:
-                yield path, None, f"cannot read archive: {e}"
-        else:
-            wanted = {u[2] for u in group}
-            try:
-                with tarfile.open(path, "r|*") as tf:
-                    k = 0
-                    for m in tf:
-                        if not m.isfile():
-                            continue
-                        if k in wanted:
-                            f = tf.extractfile(m)
-                            yield f"{path}:{m.name}", f.read() if f else b"", None
-                            wanted.discard(k)
-                            if not wanted:
-                                break
-                        k += 1
-            except (tarfile.TarError, OSError, EOFError) as e:
-                yield path, None, f"cannot read archive: {e}"
 
 
 # --------------------------------------------------------------------------- one game
@@ -177,7 +108,11 @@ _REASON_WORDS = {K.OCCUPIED: "occupied point", K.KO: "ko retaken", K.SUICIDE: "s
 
 
 def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | None]:
-    """The shard record of a parsed game, or ``(None, reason)`` when a filter or the rules reject it."""
+    """The shard record of a parsed game, or ``(None, reason)`` when a value, a filter or the rules
+    reject it. The reason's kind (see ``rejection_kind``) is what the summary counts."""
+    bad = out_of_range(g)
+    if bad is not None:
+        return None, bad
     size = g.size
     if opts.size is not None and size != opts.size:
         return None, "board size"
@@ -242,26 +177,58 @@ def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | 
     return rec, None
 
 
+def out_of_range(g: SgfGame) -> str | None:
+    """Why a value of ``g`` cannot be a real game's (nor fit the shards), or ``None``: a handicap
+    beyond ``MAX_HANDICAP`` or the board's points, a komi that is not a number (the reader would
+    use 0) or beyond ``MAX_POINTS``, a score margin beyond ``MAX_POINTS``. (The reader already
+    refuses board sizes outside ``MIN_SIZE..MAX_SIZE``.)"""
+    most = min(MAX_HANDICAP, g.size * g.size - 1)
+    if not 0 <= g.handicap <= most:
+        return f"handicap out of range: HA[{g.handicap}] (at most {most} on {g.size}x{g.size})"
+    if g.komi_raw is not None and parse_komi(g.komi_raw) is None:
+        return f"komi unreadable: KM[{_clip(g.komi_raw)}] is not a finite number"
+    if not abs(g.komi) <= MAX_POINTS:
+        return f"komi out of range: KM[{_clip(g.komi_raw)}] (at most {MAX_POINTS:g} points either way)"
+    res = g.result
+    if res is not None and res.margin is not None and not abs(res.margin) <= MAX_POINTS:
+        return f"result out of range: RE[{_clip(res.raw)}] (at most {MAX_POINTS:g} points)"
+    return None
+
+
+def _clip(raw: str | None, most: int = 24) -> str:
+    raw = raw or ""
+    return raw if len(raw) <= most else raw[:most] + "..."
+
+
+def rejection_kind(reason: str) -> str:
+    """What the summary counts of a rejection: its reason without the details (after ``": "`` or
+    ``" at move "``), e.g. ``"illegal move (ko retaken)"``, ``"handicap out of range"``."""
+    return re.split(r": | at move ", reason, maxsplit=1)[0]
+
+
 def is_validation(key: int, fraction: float) -> bool:
     """The split by game: the same moves always land on the same side."""
     return (key % 1_000_003) < fraction * 1_000_003
 
 
 # --------------------------------------------------------------------------- one chunk
-def build_chunk(args: tuple[int, list, str, dict]) -> dict:
-    index, units, out, opts_d = args
+def build_chunk(args: tuple[int, list[SgfSource], str, dict]) -> dict:
+    """Read one chunk of sources, write its shards, then its record ``chunks/NNNNN.json`` (the mark
+    of a chunk done). Files that cannot be read are listed by name in the record's ``unreadable``
+    (the summary counts each once, however many chunks met it)."""
+    index, sources, out, opts_d = args
     opts = BuildOptions(**opts_d)
     out_dir = Path(out)
     stats: Counter = Counter()
     rejected: Counter = Counter()
+    sizes: Counter = Counter()
+    unreadable: dict[str, str] = {}
     by_split: dict[str, dict[int, list[GameRecord]]] = {"train": {}, "val": {}}
     seen: set[int] = set()
     examples: list[str] = []
-    for source, data, err in read_units(units):
-        if err is not None:
-            rejected["unreadable file"] += 1
-            if len(examples) < MAX_EXAMPLES:
-                examples.append(f"{source}: {err}")
+    for source, data in read_sgf_sources(sources, max_bytes=DEFAULT_MAX_BYTES):
+        if isinstance(data, SgfError):
+            unreadable.setdefault(source, str(data))
             continue
         stats["files"] += 1
         for item in iter_sgf(data, source):
@@ -271,9 +238,10 @@ def build_chunk(args: tuple[int, list, str, dict]) -> dict:
                 if len(examples) < MAX_EXAMPLES:
                     examples.append(str(item))
                 continue
+            sizes[item.size] += 1
             rec, why = to_record(item, opts)
             if rec is None:
-                kind = why.split(" at move ")[0]
+                kind = rejection_kind(why)
                 rejected[kind] += 1
                 if kind != why and len(examples) < MAX_EXAMPLES:
                     examples.append(f"{item.source}: game {item.number}: {why}")
@@ -293,7 +261,8 @@ def build_chunk(args: tuple[int, list, str, dict]) -> dict:
                            "positions": sum(len(r.moves) for r in recs),
                            "keys": [format(r.key, "016x") for r in recs]})
     record = {"chunk": index, "files": stats["files"], "games_read": stats["games_read"],
-              "rejected": dict(rejected), "examples": examples, "shards": shards}
+              "sizes": {str(k): v for k, v in sorted(sizes.items())}, "rejected": dict(rejected),
+              "unreadable": unreadable, "examples": examples, "shards": shards}
     atomic_write_bytes(out_dir / "chunks" / f"{index:05d}.json", json.dumps(record).encode())
     return record
 
@@ -305,6 +274,9 @@ def build(inputs: Sequence[str], out: str, opts: BuildOptions, workers: int | No
     from tqdm import tqdm
 
     t0 = time.time()
+    missing = [str(x) for x in inputs if not os.path.exists(x)]
+    if missing:
+        raise ValueError(f"no such file or folder: {', '.join(missing)}")
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     identity = {"inputs": [str(Path(x).resolve()) for x in inputs], "options": asdict(opts), "chunk_bytes": CHUNK_BYTES}
@@ -315,7 +287,14 @@ def build(inputs: Sequence[str], out: str, opts: BuildOptions, workers: int | No
             raise ValueError(f"{out} holds a build with other inputs or options ({old}); use another --out")
     else:
         atomic_write_bytes(ident_path, json.dumps(identity, indent=1).encode())
-    chunks = make_chunks(list_units(inputs))
+    sources: list[SgfSource] = []
+    unreadable: dict[str, str] = {}  # archives that break off, by name: counted once with the chunks' ones
+    for item in list_sgf_sources(inputs):
+        if isinstance(item, SgfError):
+            unreadable.setdefault(str(item.source), str(item))
+        else:
+            sources.append(item)
+    chunks = make_chunks(sources)
     todo = [i for i in range(len(chunks)) if not (out_dir / "chunks" / f"{i:05d}.json").exists()]
     jobs = [(i, chunks[i], str(out_dir), asdict(opts)) for i in todo]
     workers = workers or os.cpu_count() or 1
@@ -333,14 +312,17 @@ def build(inputs: Sequence[str], out: str, opts: BuildOptions, workers: int | No
             bar.update(1)
             bar.set_postfix(games=games)
     bar.close()
-    return finalize(out_dir, len(chunks), time.time() - t0, len(todo))
+    return finalize(out_dir, len(chunks), time.time() - t0, len(todo), unreadable)
 
 
-def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
-    """Drop games repeated across chunks, write ``dropped.json`` per split and ``summary.json``."""
+def finalize(out_dir: Path, nchunks: int, seconds: float, built: int, unreadable: dict[str, str]) -> dict:
+    """Drop games repeated across chunks, write ``dropped.json`` per split and ``summary.json``.
+    ``unreadable``: the files the listing could not read, by name, as are the chunks' ones."""
     seen: set[str] = set()
     dropped: dict[str, dict[str, list[int]]] = {}
     rejected: Counter = Counter()
+    sizes: Counter = Counter()
+    unreadable = dict(unreadable)
     examples: list[str] = []
     files = games_read = 0
     used = {"train": 0, "val": 0}
@@ -350,6 +332,9 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
         files += rec["files"]
         games_read += rec["games_read"]
         rejected.update(rec["rejected"])
+        sizes.update({int(k): v for k, v in rec.get("sizes", {}).items()})
+        for source, why in rec.get("unreadable", {}).items():
+            unreadable.setdefault(source, why)
         examples += rec["examples"][: max(0, 50 - len(examples))]
         for sh in rec["shards"]:
             drop = []
@@ -369,12 +354,16 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
                 positions[sh["split"]] += int(sh["positions"] - lens[drop].sum())
             else:
                 positions[sh["split"]] += sh["positions"]
+    if unreadable:
+        rejected["unreadable file"] += len(unreadable)
+        examples = (list(unreadable.values()) + examples)[:50]
     for split_dir in {str(Path(p)) for p in _split_dirs(out_dir)}:
         rel = str(Path(split_dir).relative_to(out_dir))
         atomic_write_bytes(Path(split_dir) / "dropped.json", json.dumps(dropped.get(rel, {})).encode())
     size_bytes = sum(f.stat().st_size for f in out_dir.rglob("*.npz"))
     summary = {
         "files_read": files, "games_read": games_read, "games_used": used["train"] + used["val"],
+        "games_read_by_size": {f"{k}x{k}": v for k, v in sorted(sizes.items())},
         "train_games": used["train"], "val_games": used["val"],
         "positions_written": positions["train"] + positions["val"],
         "train_positions": positions["train"], "val_positions": positions["val"],
@@ -388,3 +377,20 @@ def finalize(out_dir: Path, nchunks: int, seconds: float, built: int) -> dict:
 
 def _split_dirs(out_dir: Path) -> list[Path]:
     return [p for split in ("train", "val") for p in (out_dir / split).glob("*x*") if p.is_dir()]
+
+
+def why_empty(summary: dict, opts: BuildOptions) -> str:
+    """One line on why a build kept no game, naming the option that would keep some where one would."""
+    by_size = summary["games_read_by_size"]
+    readable = sum(by_size.values())
+    if not readable:
+        return (f"no SGF game found: {summary['files_read']} files read, {summary['games_read']} games read, "
+                f"{summary['rejected'].get('unreadable file', 0)} files unreadable")
+    if opts.size is not None and f"{opts.size}x{opts.size}" not in by_size:
+        if len(by_size) == 1:
+            (name, n), = by_size.items()
+            return f"all {n} games are {name}: pass --size {name.split('x')[0]}"
+        counts = ", ".join(f"{n} {name}" for name, n in by_size.items())
+        return f"no game is {opts.size}x{opts.size} ({counts}): pass --size with one of those, or --size 0 for all"
+    reasons = Counter(summary["rejected"]).most_common()
+    return f"all {summary['games_read']} games were rejected: " + ", ".join(f"{kind} {n}" for kind, n in reasons)

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from go_engine import Game
 from go_engine.sgf import (
-    ReadStats, ReplayError, Result, SgfError, SgfGame, iter_sgf, parse_komi, parse_result, parse_sgf,
-    read_sgf_file, read_sgf_inputs, rules_preset, sgf_to_vertex, vertex_to_sgf, write_sgf,
+    ReadStats, ReplayError, Result, SgfError, SgfGame, SgfSource, iter_sgf, list_sgf_sources, parse_komi,
+    parse_result, parse_sgf, read_sgf_file, read_sgf_inputs, read_sgf_sources, rules_preset, sgf_to_vertex,
+    vertex_to_sgf, write_sgf,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sgf"
@@ -577,6 +578,78 @@ def test_read_inputs_single_paths_and_missing(tmp_path):
     assert read_sgf_file(tmp_path / "game.txt")[0].moves == [("B", "E5"), ("W", "C7")]
     with pytest.raises(SgfError, match="cannot read"):
         read_sgf_file(tmp_path / "missing.sgf")
+
+
+def _tar_gz(path: Path, members: dict[str, bytes], mode: str = "w:gz") -> None:
+    with tarfile.open(path, mode) as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+
+
+def test_sources_listed_then_read_are_what_the_inputs_read(tmp_path):
+    """``list_sgf_sources`` + ``read_sgf_sources`` walk exactly as ``read_sgf_inputs``: the same
+    files in the same order, the same bytes, also when a share of the list is read alone."""
+    _make_inputs(tmp_path)
+    listed = list(list_sgf_sources([tmp_path / "a", tmp_path / "missing"]))
+    sources = [x for x in listed if isinstance(x, SgfSource)]
+    errors = sorted(os.path.basename(x.source) for x in listed if isinstance(x, SgfError))
+    assert errors == ["bad.tgz", "bad.zip", "missing"]  # broken.sgf is an SGF file: its game fails later
+    names = [s.name for s in sources]
+    read = [(src, data) for src, data in read_sgf_sources(sources)]
+    assert [src for src, _ in read] == names and all(isinstance(d, bytes) for _, d in read)
+    walked = [(src, g) for src, g in read_sgf_inputs([tmp_path / "a"])]
+    assert sorted({src for src, _ in walked if not os.path.basename(src.split(":")[0]).startswith("bad.")}) \
+        == sorted(set(names))
+    zipped = next(s for s in sources if s.kind == "zip" and s.member == "棋谱/2.sgf")
+    assert zipped.size == len(RECORD) and zipped.name.endswith("games.zip:棋谱/2.sgf")
+    gz = next(s for s in sources if s.kind == "gz")
+    assert dict(read)[gz.name] == RECORD  # decompressed
+    share = sources[1::2]
+    assert list(read_sgf_sources(share)) == [(s.name, dict(read)[s.name]) for s in share]
+
+
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w:xz"])
+def test_a_truncated_archive_gives_its_members_then_one_error(tmp_path, mode):
+    """Cut anywhere (in a member's data or in a header), a compressed tar gives the members before
+    the cut and then one error, when listed, read by share, or walked."""
+    members = {f"g/{i:03d}.sgf": RECORD.replace(b"KM[7]", f"KM[7]GN[{i}]".encode()) + b" " * 400 for i in range(60)}
+    _tar_gz(tmp_path / "full.tar", members, mode)
+    data = (tmp_path / "full.tar").read_bytes()
+    for k in range(1, 10):
+        cut = tmp_path / f"cut{k}.tar"
+        cut.write_bytes(data[: len(data) * k // 10])
+        listed = list(list_sgf_sources(cut))
+        assert len(listed) - 1 <= 60 and isinstance(listed[-1], SgfError), (k, listed[-1])
+        assert listed[-1].source == str(cut) and all(isinstance(x, SgfSource) for x in listed[:-1])
+        items = list(read_sgf_sources(listed[:-1]))
+        errors = [d for _, d in items if isinstance(d, SgfError)]
+        assert len(errors) <= 1 and all(e.source == str(cut) for e in errors)
+        stats = ReadStats()
+        walked = list(read_sgf_inputs(cut, stats=stats))
+        assert stats.errors == 1 and stats.games == len(walked) - 1 >= len(listed) - 2
+
+
+def test_size_cap_on_files_gz_and_archive_members(tmp_path):
+    big = RECORD + b" " * 1000
+    (tmp_path / "big.sgf").write_bytes(big)
+    (tmp_path / "small.sgf").write_bytes(RECORD)
+    with gzip.open(tmp_path / "big.sgf.gz", "wb") as f:
+        f.write(big)
+    _tar_gz(tmp_path / "t.tar.gz", {"big.sgf": big, "small.sgf": RECORD})
+    with zipfile.ZipFile(tmp_path / "z.zip", "w") as zf:
+        zf.writestr("big.sgf", big)
+        zf.writestr("small.sgf", RECORD)
+    cap = len(RECORD) + 10
+    items = list(read_sgf_inputs([tmp_path], max_bytes=cap))
+    too_big = sorted(src for src, x in items if isinstance(x, SgfError) and f"larger than {cap} bytes" in str(x))
+    assert [os.path.relpath(s, tmp_path) for s in too_big] == ["big.sgf", "big.sgf.gz", "t.tar.gz:big.sgf",
+                                                                "z.zip:big.sgf"]
+    assert sum(isinstance(x, SgfGame) for _, x in items) == 3
+    sources = [x for x in list_sgf_sources(tmp_path) if isinstance(x, SgfSource)]
+    read = dict(read_sgf_sources(sources, max_bytes=cap))
+    assert sorted(k for k, v in read.items() if isinstance(v, SgfError)) == too_big
 
 
 def test_fixture_collection():
