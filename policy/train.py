@@ -183,6 +183,10 @@ class Trainer:
                 torch.cuda.set_device(self.device)
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         torch.manual_seed(cfg.seed)
+        if self.device.type == "cuda":  # tensor cores for what autocast leaves in float32; tuned convolutions
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+            torch.backends.cudnn.benchmark = True
         self.model = GoNet(cfg.net)
         if cfg.init and not resume:
             self._warm_start(cfg.init)

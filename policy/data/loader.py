@@ -284,6 +284,14 @@ class PositionLoader:
                 n = new_n
 
 
+def compile_kernels() -> None:
+    """Compile (or load from Numba's cache) the replay and feature kernels by replaying a tiny game."""
+    planes = np.zeros((1, planes_for(FEATURE_VERSION), 5, 5), np.uint8)
+    one = np.zeros(1, np.int64)
+    k_replay(5, 0, False, np.zeros(0, np.int16), np.array([13, -8], np.int16), one, one, planes, one.copy(),
+             one.copy())
+
+
 def to_torch(batch: Batch) -> dict[str, torch.Tensor]:
     """A batch as a dict of CPU tensors (what worker processes hand over; pinned when asked)."""
     return {k: torch.from_numpy(getattr(batch, k)) for k in Batch.field_names()}
@@ -307,5 +315,6 @@ def batches(shards: Sequence[str | Path], workers: int = 0, pin_memory: bool = F
     the games (the order is fixed by the seed and the number of workers, so a run resumes exactly)."""
     if workers <= 0:
         return iter(PositionLoader(shards, **options))
+    compile_kernels()  # once here, so that the forked workers do not each compile (or wait on the cache)
     return iter(DataLoader(_Shares(shards, options), batch_size=None, num_workers=workers, collate_fn=to_torch,
                            pin_memory=pin_memory and torch.cuda.is_available(), prefetch_factor=4))
