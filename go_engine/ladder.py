@@ -29,13 +29,23 @@ from numba import njit
 from . import kernels as K
 
 MAX_DEPTH = 160  # moves in one line of a ladder (a 25x25 ladder runs about 2 * 25 moves)
-MAX_NODES = 4000  # positions read for one chain
+MAX_NODES = 300  # positions read for one chain (a long ladder reads about 3 per move)
+
+# rows of the int32 work array ``w`` shared by the kernels (each of length L)
+W_MARK, W_STONES, W_LIBS, W_STAMP, W_TARGET = 0, 1, 2, 3, 4  # W_STAMP: the stamp in column 0
+W_ROWS = 5
 
 
 @njit(cache=True)
-def _chain(col, n, p, mark, stamp, stones, libs):
-    """Flood-fill the chain at ``p``: its stones into ``stones`` and its distinct liberties into
-    ``libs`` (both sized ``L``); returns ``(stones, liberties)``. Uses one stamp of ``mark``."""
+def _chain(col, n, p, w, max_libs):
+    """Flood-fill the chain at ``p``: its stones into ``w[W_STONES]`` and its distinct liberties into
+    ``w[W_LIBS]``; returns ``(stones, liberties)``. Stops as soon as ``max_libs`` liberties are found
+    (the stones are then incomplete)."""
+    w[W_STAMP, 0] += 1
+    stamp = w[W_STAMP, 0]
+    mark = w[W_MARK]
+    stones = w[W_STONES]
+    libs = w[W_LIBS]
     c = col[p]
     stones[0] = p
     mark[p] = stamp
@@ -58,40 +68,32 @@ def _chain(col, n, p, mark, stamp, stones, libs):
                 mark[r] = stamp
                 libs[nl] = r
                 nl += 1
+                if nl >= max_libs:
+                    return ns, nl
     return ns, nl
 
 
 @njit(cache=True)
-def _libs_of(col, n, p, work):
-    """Liberty count of the chain at ``p`` (``work`` rows: 0 mark, 1 stones, 2 libs; ``work[3, 0]``
-    the stamp)."""
-    work[3, 0] += 1
-    ns, nl = _chain(col, n, p, work[0], work[3, 0], work[1], work[2])
-    return nl
-
-
-@njit(cache=True)
-def _place(col, n, p, c, caps, ncaps, work):
+def _place(col, n, p, c, caps, ncaps, w):
     """Put a ``c`` stone at ``p`` and take off the opponent chains it leaves without liberties,
     appending their points to ``caps`` from ``ncaps``. Returns the new end of ``caps``, or -1 (and
-    the board unchanged) when the move is suicide."""
+    the board unchanged) when the move is suicide or ``caps`` is full."""
     opp = 3 - c
     col[p] = c
     end = ncaps
     for d in (-n, -1, 1, n):
         q = p + d
         if col[q] == opp:
-            work[3, 0] += 1
-            ns, nl = _chain(col, n, q, work[0], work[3, 0], work[1], work[2])
+            ns, nl = _chain(col, n, q, w, 1)
             if nl == 0:
                 if end + ns > caps.shape[0]:  # out of room for this line: read as no move
                     _take_back(col, p, c, caps, ncaps, end)
                     return -1
                 for i in range(ns):
-                    col[work[1, i]] = K.EMPTY
-                    caps[end] = work[1, i]
+                    col[w[W_STONES, i]] = K.EMPTY
+                    caps[end] = w[W_STONES, i]
                     end += 1
-    if end == ncaps and _libs_of(col, n, p, work) == 0:
+    if end == ncaps and _chain(col, n, p, w, 1)[1] == 0:
         col[p] = K.EMPTY
         return -1
     return end
@@ -106,18 +108,17 @@ def _take_back(col, p, c, caps, start, end):
 
 
 @njit(cache=True)
-def _candidates(col, n, target, defender_moves, work, out):
+def _candidates(col, n, target, defender_moves, w, out):
     """The moves to try at a node of the reading, into ``out``; returns how many, or -1 when the
     chain is captured already, or -2 when it is safe (more liberties than the node expects)."""
-    work[3, 0] += 1
-    ns, nl = _chain(col, n, target, work[0], work[3, 0], work[1], work[2])
+    ns, nl = _chain(col, n, target, w, 3)
     if not defender_moves:  # the attacker ataris at one of two liberties
         if nl < 2:
             return -1
         if nl > 2:
             return -2
-        out[0] = work[2, 0]
-        out[1] = work[2, 1]
+        out[0] = w[W_LIBS, 0]
+        out[1] = w[W_LIBS, 1]
         return 2
     if nl == 0:
         return -1
@@ -126,18 +127,18 @@ def _candidates(col, n, target, defender_moves, work, out):
     # the defender extends at its liberty, or captures an adjacent attacker chain in atari
     a = 3 - col[target]
     nc = 1
-    out[0] = work[2, 0]
-    stones = work[1, :ns].copy()
+    out[0] = w[W_LIBS, 0]
+    for i in range(ns):
+        w[W_TARGET, i] = w[W_STONES, i]
     for i in range(ns):
         for dd in (-n, -1, 1, n):
-            q = stones[i] + dd
+            q = w[W_TARGET, i] + dd
             if col[q] != a or nc == out.shape[0]:
                 continue
-            work[3, 0] += 1
-            qs, ql = _chain(col, n, q, work[0], work[3, 0], work[1], work[2])
+            qs, ql = _chain(col, n, q, w, 2)
             if ql != 1:
                 continue
-            lib = work[2, 0]
+            lib = w[W_LIBS, 0]
             known = False
             for j in range(nc):
                 if out[j] == lib:
@@ -149,7 +150,7 @@ def _candidates(col, n, target, defender_moves, work, out):
 
 
 @njit(cache=True)
-def _unwind(col, k, result, defender_first, dcol, move, cstart, cend, caps):
+def _unwind(col, k, result, defender_first, dcol, frames, caps):
     """Hand a node's ``result`` (True: the chain is captured) up the stack, taking back moves. A
     parent whose result it decides passes it on (an escape decides a defender node, a capture an
     attacker node). Returns the depth of the node that goes on with its next candidate, or -1 when
@@ -159,71 +160,73 @@ def _unwind(col, k, result, defender_first, dcol, move, cstart, cend, caps):
         if k < 0:
             return -1
         parent_defender = (k % 2 == 0) == defender_first
-        _take_back(col, move[k], dcol if parent_defender else 3 - dcol, caps, cstart[k], cend[k])
+        _take_back(col, frames[F_MOVE, k], dcol if parent_defender else 3 - dcol, caps, frames[F_CSTART, k],
+                   frames[F_CEND, k])
         if parent_defender == result:
             return k  # a failed escape or a failed atari: the parent tries its next move
 
 
+# rows of the int64 ``frames`` array: one column per depth of the reading
+F_NCAND, F_NEXT, F_MOVE, F_CSTART, F_CEND = 0, 1, 2, 3, 4
+F_ROWS = 5
+MAX_CANDIDATES = 16
+
+
 @njit(cache=True)
-def _ladder_captures(col, n, target, defender_first, start_depth, work, caps, ncaps0, budget):
+def _ladder_captures(col, n, target, defender_first, start_depth, w, caps, ncaps0, cand, frames):
     """Whether the chain at ``target`` is captured by a ladder: with ``defender_first`` it has one
     liberty and its owner moves (captured when every escape fails), otherwise it has two and the
     attacker moves (captured when an atari at one of them leads to a capture).
 
     Depth-first over an explicit stack of nodes, not recursion (Numba's cache cannot hold a
     recursive kernel); the node at depth ``k`` is the defender's when ``k`` is even from a
-    defender-first root. Reading past the budget counts as an escape."""
-    D = MAX_DEPTH + 2
-    cand = np.empty((D, 16), dtype=np.int32)
-    ncand = np.zeros(D, dtype=np.int64)
-    nxt = np.zeros(D, dtype=np.int64)
-    move = np.zeros(D, dtype=np.int64)
-    cstart = np.zeros(D, dtype=np.int64)
-    cend = np.zeros(D, dtype=np.int64)
+    defender-first root. Reading past ``MAX_NODES`` positions or ``MAX_DEPTH`` moves counts as an
+    escape."""
     dcol = col[target]
+    budget = MAX_NODES
     k = 0
-    cstart[0] = ncaps0
+    frames[F_CSTART, 0] = ncaps0
     entering = True
     while True:
         defender = (k % 2 == 0) == defender_first
         if entering:
             entering = False
-            budget[0] -= 1
+            budget -= 1
             nc = -2
-            if budget[0] >= 0 and k + start_depth <= MAX_DEPTH:
-                nc = _candidates(col, n, target, defender, work, cand[k])
+            if budget >= 0 and k + start_depth <= MAX_DEPTH:
+                nc = _candidates(col, n, target, defender, w, cand[k])
             if nc < 0:  # decided on entry: -1 captured, -2 safe
                 result = nc == -1
-                k = _unwind(col, k, result, defender_first, dcol, move, cstart, cend, caps)
+                k = _unwind(col, k, result, defender_first, dcol, frames, caps)
                 if k < 0:
                     return result
                 continue
-            ncand[k] = nc
-            nxt[k] = 0
-        if nxt[k] >= ncand[k]:  # every move failed: the defender is caught, the attacker is not
+            frames[F_NCAND, k] = nc
+            frames[F_NEXT, k] = 0
+        if frames[F_NEXT, k] >= frames[F_NCAND, k]:  # every move failed: the defender is caught, the attacker not
             result = defender
-            k = _unwind(col, k, result, defender_first, dcol, move, cstart, cend, caps)
+            k = _unwind(col, k, result, defender_first, dcol, frames, caps)
             if k < 0:
                 return result
             continue
-        m = cand[k, nxt[k]]
-        nxt[k] += 1
+        m = cand[k, frames[F_NEXT, k]]
+        frames[F_NEXT, k] += 1
         c = dcol if defender else 3 - dcol
-        end = _place(col, n, m, c, caps, cstart[k], work)
+        end = _place(col, n, m, c, caps, frames[F_CSTART, k], w)
         if end < 0:
             continue
-        libs = 0 if col[target] == K.EMPTY else _libs_of(col, n, target, work)
+        libs = 0 if col[target] == K.EMPTY else _chain(col, n, target, w, 3)[1]
         if (defender and libs == 2) or (not defender and libs == 1):  # the ladder goes on
-            move[k] = m
-            cend[k] = end
-            cstart[k + 1] = end
+            frames[F_MOVE, k] = m
+            frames[F_CEND, k] = end
+            frames[F_CSTART, k + 1] = end
             k += 1
             entering = True
             continue
-        _take_back(col, m, c, caps, cstart[k], end)
+        _take_back(col, m, c, caps, frames[F_CSTART, k], end)
         if (defender and libs >= 3) or (not defender and libs == 0):  # escaped / captured
             result = not defender
-            k = _unwind(col, k, result, defender_first, dcol, move, cstart, cend, caps)
+            k = _unwind(col, k, result, defender_first, dcol, frames, caps)
             if k < 0:
                 return result
 
@@ -240,42 +243,38 @@ def k_ladders(S, meta, mover, captured, capture_moves):
     col = S[K.COLOR].astype(np.int8)
     captured[:] = 0
     capture_moves[:] = 0
-    work = np.zeros((4, L), dtype=np.int32)
+    w = np.zeros((W_ROWS, L), dtype=np.int32)
     caps = np.empty(8 * L, dtype=np.int32)  # stones captured along the line being read
-    budget = np.zeros(1, dtype=np.int64)
+    cand = np.empty((MAX_DEPTH + 2, MAX_CANDIDATES), dtype=np.int32)
+    frames = np.zeros((F_ROWS, MAX_DEPTH + 2), dtype=np.int64)
     done = np.zeros(L, dtype=np.uint8)
+    chain_libs = np.empty(2, dtype=np.int64)
+    stones = np.empty(L, dtype=np.int32)  # the chain being read (the reading reuses every row of w)
     for p in range(L):
         v = col[p]
         if (v != K.BLACK and v != K.WHITE) or done[p]:
             continue
-        h = S[K.HEAD, p]
-        libs = S[K.LIBS, h]
+        libs = S[K.LIBS, S[K.HEAD, p]]
         if libs > 2:
             continue
-        # visit the chain once: mark all its stones done
-        work[3, 0] += 1
-        ns, nl = _chain(col, n, p, work[0], work[3, 0], work[1], work[2])
-        stones = work[1, :ns].copy()
-        chain_libs = work[2, :nl].copy()
+        ns, nl = _chain(col, n, p, w, 3)  # the whole chain: at most 2 liberties
         for i in range(ns):
-            done[stones[i]] = 1
-        budget[0] = MAX_NODES
-        if nl == 1:
-            dead = _ladder_captures(col, n, p, True, 0, work, caps, 0, budget)
-        else:
-            dead = _ladder_captures(col, n, p, False, 0, work, caps, 0, budget)
-        if dead:
-            for i in range(ns):
-                captured[stones[i]] = 1
-        if nl == 2 and v != mover:
-            for k in range(2):
-                m = chain_libs[k]
-                budget[0] = MAX_NODES
-                end = _place(col, n, m, mover, caps, 0, work)
+            done[w[W_STONES, i]] = 1
+            stones[i] = w[W_STONES, i]
+        chain_libs[0] = w[W_LIBS, 0]
+        chain_libs[1] = w[W_LIBS, 1] if nl == 2 else -1
+        if not _ladder_captures(col, n, p, nl == 1, 0, w, caps, 0, cand, frames):
+            continue
+        for i in range(ns):
+            captured[stones[i]] = 1
+        if nl == 2 and v != mover:  # which of its two liberties start the ladder
+            for j in range(2):
+                m = chain_libs[j]
+                end = _place(col, n, m, mover, caps, 0, w)
                 if end < 0:
                     continue
-                works = col[p] == K.EMPTY or (_libs_of(col, n, p, work) == 1
-                                             and _ladder_captures(col, n, p, True, 1, work, caps, end, budget))
+                works = col[p] == K.EMPTY or (_chain(col, n, p, w, 2)[1] == 1
+                                             and _ladder_captures(col, n, p, True, 1, w, caps, end, cand, frames))
                 _take_back(col, m, mover, caps, 0, end)
                 if works:
                     capture_moves[m] = 1

@@ -6,7 +6,7 @@ import pytest
 from go_engine import kernels as K
 from go_engine.features import (P_LADDER_MOVES, P_LAST_MOVES, P_OPP_LADDER, P_OWN_LADDER, game_features)
 from go_engine.game import Game
-from go_engine.ladder import MAX_DEPTH, k_ladders
+from go_engine.ladder import MAX_DEPTH, MAX_NODES, k_ladders
 
 
 # --------------------------------------------------------------------------- a plain reference
@@ -48,7 +48,15 @@ def _play(board, p, c):
     return b
 
 
-def _ref_captured(board, target, defender_moves, depth=0):
+class _Budget(Exception):
+    """The reading went past a quarter of the kernel's node budget."""
+
+
+def _ref_captured(board, target, defender_moves, depth=0, nodes=None):
+    nodes = nodes if nodes is not None else [0]
+    nodes[0] += 1
+    if nodes[0] > MAX_NODES // 4:
+        raise _Budget
     if depth > MAX_DEPTH:
         return False
     d = board[target]
@@ -63,7 +71,7 @@ def _ref_captured(board, target, defender_moves, depth=0):
                 continue
             if b[target] == 0:
                 return True
-            if len(_chain(b, target)[1]) == 1 and _ref_captured(b, target, True, depth + 1):
+            if len(_chain(b, target)[1]) == 1 and _ref_captured(b, target, True, depth + 1, nodes):
                 return True
         return False
     if not libs:
@@ -81,13 +89,23 @@ def _ref_captured(board, target, defender_moves, depth=0):
         if b is None:
             continue
         n = len(_chain(b, target)[1])
-        if n >= 3 or (n == 2 and not _ref_captured(b, target, False, depth + 1)):
+        if n >= 3 or (n == 2 and not _ref_captured(b, target, False, depth + 1, nodes)):
             return False
     return True
 
 
-def reference_ladders(game: Game, mover: int) -> tuple[set, set]:
-    """(stones a ladder captures, ladder capture moves of ``mover``) as sets of (row, col)."""
+def _ref_read(board, target, defender_moves, depth=0):
+    """The reference's reading, or None where it needs more than a quarter of the kernel's budget
+    (where the order of reading decides whether the kernel's budget runs out, there is no one answer)."""
+    try:
+        return _ref_captured(board, target, defender_moves, depth)
+    except _Budget:
+        return None
+
+
+def reference_ladders(game: Game, mover: int) -> tuple[set, set, set]:
+    """(stones a ladder captures, ladder capture moves of ``mover``, points left undecided: the stones
+    and liberties of chains whose reading is too long to compare) as sets of (row, col)."""
     size = game.size
     arr = game.board
     board = {"size": size}
@@ -95,19 +113,35 @@ def reference_ladders(game: Game, mover: int) -> tuple[set, set]:
         for c in range(size):
             if arr[r, c]:
                 board[(r, c)] = 1 if arr[r, c] > 0 else 2
-    captured, moves = set(), set()
+    captured, moves, undecided = set(), set(), set()
     for p in [k for k in board if k != "size"]:
         stones, libs = _chain(board, p)
-        if len(libs) > 2 or p in captured:
+        if len(libs) > 2 or p in captured or p in undecided:
             continue
-        if _ref_captured(board, p, len(libs) == 1):
-            captured |= stones
+        verdict = _ref_read(board, p, len(libs) == 1)
+        if verdict is None:
+            undecided |= stones | libs
+        if not verdict:
+            continue
+        captured |= stones
         if len(libs) == 2 and board[p] != mover:
             for m in libs:
                 b = _play(board, m, mover)
-                if b is not None and (b[p] == 0 or (len(_chain(b, p)[1]) == 1 and _ref_captured(b, p, True, 1))):
+                if b is None:
+                    continue
+                works = b[p] == 0 or (len(_chain(b, p)[1]) == 1 and _ref_read(b, p, True, 1))
+                if works is None:
+                    undecided.add(m)
+                elif works:
                     moves.add(m)
-    return captured, moves
+    return captured, moves, undecided
+
+
+def agree(game: Game, mover: int) -> bool:
+    """Whether the kernel reads ``game`` as the reference does, wherever the reference decides."""
+    cap, mv = kernel_ladders(game, mover)
+    rcap, rmv, undecided = reference_ladders(game, mover)
+    return cap - undecided == rcap - undecided and mv - undecided == rmv - undecided
 
 
 def kernel_ladders(game: Game, mover: int) -> tuple[set, set]:
@@ -162,9 +196,8 @@ def test_every_single_stone_added_to_a_ladder_is_read_like_the_reference():
                     g.setup(**{color: [v]})
                 except ValueError:
                     continue
-                got = kernel_ladders(g, K.BLACK)
-                assert got == reference_ladders(g, K.BLACK), (color, v)
-                breakers += color == "white" and _rc("C3", 9) not in got[0]
+                assert agree(g, K.BLACK), (color, v)
+                breakers += color == "white" and _rc("C3", 9) not in kernel_ladders(g, K.BLACK)[0]
     assert breakers >= 3  # some white stones do break it
 
 
@@ -199,7 +232,8 @@ def test_kernel_agrees_with_the_reference_on_random_positions(seed):
     size = (7, 9, 11)[seed % 3]
     g = _random_position(seed, size, size * size // 2 + seed)
     for mover in (K.BLACK, K.WHITE):
-        assert kernel_ladders(g, mover) == reference_ladders(g, mover)
+        assert agree(g, mover)
+    assert reference_ladders(g, K.BLACK)[0] or reference_ladders(g, K.WHITE)[0] or seed in (1, 9)
 
 
 def test_last_move_planes():
