@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from go_engine import Game, IllegalMove, write_sgf
 from go_engine.atomic import atomic_write_bytes
-from selfplay.arena import score_of
+from go_engine.stats import score_of, wilson
 
 from .client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
 
@@ -57,17 +56,6 @@ class GameResult:
     final_scores: dict[str, str]  # each engine's own final_score answer
     seconds: dict[str, list[float]]  # per move, per engine
     moves_digest: str = ""  # of the move sequence: games that repeat one another have the same
-
-
-def wilson(wins: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a win rate."""
-    if n == 0:
-        return 0.0, 1.0
-    p = wins / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _start(command: str, log: Path) -> GtpClient:

@@ -16,7 +16,6 @@ games end by two passes and are scored by area, every stone alive
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -133,8 +132,3 @@ def _finish(s: _Slot, out: Path) -> ArenaGame:
 
 def load_games(out: str | Path) -> list[ArenaGame]:
     return load_records(out, "game-*.json", ArenaGame, "an arena game record")
-
-
-def score_of(games: Iterable, name: str) -> float:
-    """Wins plus half the draws of ``name`` in game records with a ``winner`` (``None`` for a draw)."""
-    return sum(1.0 if g.winner == name else 0.5 if g.winner is None else 0.0 for g in games)

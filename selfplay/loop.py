@@ -21,7 +21,6 @@ always the network before it.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import sys
 import time
@@ -29,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from go_engine.atomic import atomic_write_bytes
+from go_engine.stats import elo, score_of, wilson
 
 from .selfplay import SelfPlayConfig, run_selfplay
 
@@ -64,12 +64,6 @@ class LoopConfig:
     seed: int = 0
 
 
-def elo(score: float, games: int) -> float:
-    """Elo difference implied by a score (wins + draws/2) out of ``games``, clamped to +-800."""
-    p = min(max(score / games, 1e-3), 1 - 1e-3) if games else 0.5
-    return max(-800.0, min(800.0, 400.0 * math.log10(p / (1 - p))))
-
-
 def _gen(run: Path, g: int) -> Path:
     return run / f"gen-{g:03d}"
 
@@ -83,7 +77,7 @@ def _engine(model: Path, cfg: LoopConfig, visits: int | None = None) -> str:
 
 def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int, out: Path, seed: int,
            visits: int | None = None) -> dict:
-    from .arena import ArenaConfig, play_match, score_of
+    from .arena import ArenaConfig, play_match
     from .selfplay import make_evaluator
 
     sp = cfg.selfplay
@@ -97,7 +91,6 @@ def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, 
     from gtp.client import Limit
     from gtp.match import MatchConfig, run_match
 
-    from .arena import score_of
 
     sp = cfg.selfplay
     # GNU Go passes with dead stones on the board, so Tromp-Taylor would misjudge its games: it scores them
@@ -248,8 +241,6 @@ def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: i
     GNU Go levels (``tengen match``), all at ``visits`` visits; written to ``RUN/final/``, resumable.
 
     ``against``: another model file to play instead of generation ``opponent`` (e.g. another run's)."""
-    from gtp.match import wilson
-
     run = Path(run)
     cfg = load_config(run)
     last = -1

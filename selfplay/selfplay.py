@@ -29,6 +29,7 @@ from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import PASS, index_names, move_index
 from go_engine.shards import WINNER_UNKNOWN, GameRecord, write_shard
+from go_engine.stats import wilson
 
 from .search import EXPANDED, Search, SearchConfig, run_many, temperature_schedule
 
@@ -197,8 +198,6 @@ def load_stats(out: str | Path) -> list[GameStats]:
 
 def summarize(stats: list[GameStats]) -> dict:
     """Games, results by colour, moves, and the resignation false-positive rate with its 95% interval."""
-    from gtp.match import wilson
-
     played_out = [s for s in stats if not s.resign_allowed and s.would_resign]
     wrong = sum(1 for s in played_out if s.winner == s.would_resign)
     lo, hi = wilson(wrong, len(played_out))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from selfplay.loop import LoopConfig, elo, final_eval, load_config, report, run_loop
+from go_engine.stats import elo
+from selfplay.loop import LoopConfig, final_eval, load_config, report, run_loop
 from selfplay.selfplay import SelfPlayConfig
 
 GNUGO = Path("/usr/games/gnugo")

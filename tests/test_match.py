@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from gtp.client import GtpClient, GtpCommandError, GtpTimeout, Limit
-from gtp.match import GameResult, MatchConfig, load_results, run_match, summary, wilson
+from go_engine.stats import wilson
+from gtp.match import GameResult, MatchConfig, load_results, run_match, summary
 
 GNUGO = "/usr/games/gnugo"
 FAULTY = f"{sys.executable} {Path(__file__).parent / 'engines' / 'faulty_gtp.py'}"
