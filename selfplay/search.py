@@ -18,8 +18,8 @@ Per node:
 
 Positions are not stored in the tree. Selection replays the moves from the root
 position on a scratch copy (``S``/``meta`` of the leaf), with the kernels'
-``_place``/``_set_ko``. Legality below the root uses ``k_legal_basic``
-(simple ko and the suicide rule); **positional/situational superko is only
+``k_play_scratch``. Legality below the root uses ``k_legal_basic`` (simple ko
+and the suicide rule); **positional/situational superko is only
 enforced for the root's children** (``k_legal`` with the game's hash history).
 A terminal node (two passes) is scored by area (Tromp-Taylor) with komi and any
 handicap bonus; territory-scoring games are also scored by area inside the tree.
@@ -121,25 +121,6 @@ def _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, fpu_red):
 
 
 @njit(cache=True)
-def _play_scratch(S, meta, m, capbuf):
-    c = meta[K.M_TOMOVE]
-    if m < 0:
-        meta[K.M_KO] = -1
-        meta[K.M_PASSES] += 1
-    else:
-        ncap, nsui, hd = K._place(S, meta, m, c, capbuf, 0)
-        if c == K.BLACK:
-            meta[K.M_CAPB] += ncap
-            meta[K.M_CAPW] += nsui
-        else:
-            meta[K.M_CAPW] += ncap
-            meta[K.M_CAPB] += nsui
-        K._set_ko(S, meta, m, c, ncap, capbuf, 0)
-        meta[K.M_PASSES] = 0
-    meta[K.M_TOMOVE] = 3 - c
-
-
-@njit(cache=True)
 def k_select_batch(first, nchild, move, prior, N, W, W2, VL, state, tval,
                    root, c_puct, fpu_red, fpu_root, komi,
                    rootS, rootMeta, rootRing, rootHead, rootCount, use_ring,
@@ -174,7 +155,7 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, VL, state, tval,
         while state[nd] == EXPANDED and nchild[nd] > 0:
             red = fpu_root if nd == root else fpu_red
             ch = _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, red)
-            _play_scratch(S, meta, move[ch], capbuf)
+            K.k_play_scratch(S, meta, move[ch], capbuf)
             if use_ring:
                 head = (head + 1) % bRing.shape[1]
                 bRing[i, head, :] = S[K.COLOR]
