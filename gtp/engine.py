@@ -25,7 +25,7 @@ import numpy as np
 
 from go_engine import kernels as K
 from go_engine.coords import COLUMNS, PASS
-from go_engine.game import Game, IllegalMove, handicap_vertices
+from go_engine.game import Game, IllegalMove, Outcome, handicap_vertices, parse_color
 from go_engine import deadstones
 from go_engine.playout import k_playouts
 from go_engine.rules import get_rules
@@ -39,21 +39,6 @@ _KGS_RULES = {"chinese": "chinese", "japanese": "japanese", "aga": "aga", "new_z
 
 class GtpError(Exception):
     """A request that gets a ``?`` answer."""
-
-
-def parse_color(s: str) -> str:
-    c = s.lower()
-    if c in ("b", "black"):
-        return "B"
-    if c in ("w", "white"):
-        return "W"
-    raise GtpError(f"invalid color {s!r}")
-
-
-def fmt_score(s: float) -> str:
-    if s == 0:
-        return "0"
-    return f"{'B' if s > 0 else 'W'}+{abs(s):g}"
 
 
 class PlayoutEvaluator:
@@ -620,7 +605,7 @@ class GtpEngine:
 
     # ----------------------------------------------------------------- scoring
     def cmd_final_score(self):
-        return fmt_score(self.game.final_score(self.dead_stones()))
+        return Outcome.from_score(self.game.final_score(self.dead_stones())).result()
 
     def cmd_final_status_list(self, status):
         status = status.lower()

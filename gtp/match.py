@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from go_engine import Game, IllegalMove, write_sgf
+from go_engine import Game, IllegalMove, Outcome, write_sgf
 from go_engine.atomic import atomic_write_bytes
 from go_engine.stats import score_of, wilson
 
@@ -62,10 +62,6 @@ def _start(command: str, log: Path) -> GtpClient:
     return GtpClient(command, stderr=log.open("a"))
 
 
-def _fmt(score: float) -> str:
-    return "0" if score == 0 else f"{'B' if score > 0 else 'W'}+{abs(score):g}"
-
-
 def play_game(cfg: MatchConfig, index: int) -> GameResult:
     """Play game ``index`` (engine 0 takes Black in even games) and write its SGF and JSON."""
     out = Path(cfg.out)
@@ -84,7 +80,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
     def forfeit(color: str, why: str, text: str) -> None:
         nonlocal result, reason, detail, winner
         other = "W" if color == "B" else "B"
-        result, reason, detail = f"{other}+{'T' if why == 'time' else 'F'}", why, text
+        result, reason, detail = Outcome(other, "time" if why == "time" else "forfeit").result(), why, text
         winner = names[other]
 
     try:
@@ -115,7 +111,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
             dt = time.monotonic() - t0
             seconds[names[color]].append(round(dt, 3))
             if move.lower() == "resign":
-                result, reason, winner = f"{other}+R", "resign", names[other]
+                result, reason, winner = Outcome(other, "resignation").result(), "resign", names[other]
                 detail = f"{names[color]} resigned at move {len(game.moves) + 1}"
                 break
             try:
@@ -146,7 +142,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
             except GtpClientError as err:
                 result, winner, detail = "Void", None, f"{ended}; the scorer failed: {err}"
             else:
-                result = _fmt(score)
+                result = Outcome.from_score(score).result()
                 winner = None if score == 0 else names["B" if score > 0 else "W"]
                 detail = f"{ended}; scored by {cfg.scorer}"
     except GtpClientError:
