@@ -58,6 +58,13 @@ class Outcome:
         """The outcome of a count: ``score`` is Black's points minus White's, komi included."""
         return cls(None if score == 0 else ("B" if score > 0 else "W"), "score", abs(score))
 
+    @property
+    def score(self) -> float | None:
+        """Black's points minus White's after a count; ``None`` for a game that ended otherwise."""
+        if self.reason != "score":
+            return None
+        return 0.0 if self.winner is None else (self.margin if self.winner == "B" else -self.margin)
+
     def result(self) -> str:
         """The SGF ``RE`` value: ``B+3.5``, ``W+R``, ``B+T``, ``W+F``, ``0``; the one place it is spelt."""
         if self.winner is None:
