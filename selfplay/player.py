@@ -77,8 +77,13 @@ class Player:
     # -- the tree
     def new_game(self, game: Game) -> Search:
         """Forget the last game (its tree and resignation counts) and start a tree on ``game``."""
-        self.low = {"B": 0, "W": 0}
+        self.reset()
         return self.new_search(game)
+
+    def reset(self) -> None:
+        """Forget the tree and the resignation counts (a new game, or a change the tree cannot follow)."""
+        self.search = None
+        self.low = {"B": 0, "W": 0}
 
     def new_search(self, game: Game) -> Search:
         """A fresh tree on (a copy of) ``game``."""
