@@ -98,8 +98,8 @@ def cmd_gtp(args: argparse.Namespace) -> int:
 
 def cmd_match(args: argparse.Namespace) -> int:
     """Games between two GTP engines, refereed, with a summary and intervals."""
-    from gtp.client import Limit
-    from gtp.match import MatchConfig, run_match, summary
+    from go_engine.gtp_client import Limit
+    from selfplay.match import MatchConfig, run_match, summary
 
     cfg = MatchConfig(engines=(args.engine_a, args.engine_b), names=tuple(args.names), games=args.games,
                       size=args.size, komi=args.komi, rules=args.rules,

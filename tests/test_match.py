@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gtp.client import GtpClient, GtpCommandError, GtpTimeout, Limit
+from go_engine.gtp_client import GtpClient, GtpCommandError, GtpTimeout, Limit
 from go_engine.stats import wilson
-from gtp.match import GameResult, MatchConfig, load_results, run_match, summary
+from selfplay.match import GameResult, MatchConfig, load_results, run_match, summary
 
 GNUGO = "/usr/games/gnugo"
 FAULTY = f"{sys.executable} {Path(__file__).parent / 'engines' / 'faulty_gtp.py'}"

@@ -6,6 +6,11 @@ answer loses the game (a forfeit) instead of corrupting it. Games alternate
 colours, run several at a time (each with fresh engine processes), and each
 finished game is written atomically as ``game-NNNN.sgf`` plus ``game-NNNN.json``,
 so a rerun of the same command skips the games already played.
+
+An engine is a command line; ``TengenCommand`` makes Tengen's own (``tengen
+gtp`` on a model, e.g. the network under test in the loop's GNU Go matches)
+from its options. Its own process keeps each engine's crashes, memory and
+timing apart from the referee's and from the other engine's.
 """
 
 from __future__ import annotations
@@ -13,21 +18,44 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from go_engine import Game, IllegalMove, Outcome, write_sgf
 from go_engine.atomic import atomic_write_bytes
+from go_engine.gtp_client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
 from go_engine.stats import score_of, wilson
 
-from .client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
+
+@dataclass(frozen=True)
+class TengenCommand:
+    """``tengen gtp`` with these options, as the command line of a match's engine."""
+
+    model: str
+    visits: int
+    size: int
+    komi: float
+    rules: str
+    resign_threshold: float
+    random_moves: int = 0
+    threads: int | None = 1  # torch threads: a match runs several engines at once
+
+    def argv(self) -> list[str]:
+        """The command line: each field given is the ``tengen gtp`` option of its name."""
+        argv = [sys.executable, "-m", "tengen_cli", "gtp"]
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                argv += [f"--{f.name.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
+        return argv
 
 
 @dataclass
 class MatchConfig:
-    engines: tuple[str, str]
+    engines: tuple[str | list[str], str | list[str]]  # command lines: strings or argument lists
     names: tuple[str, str] = ("A", "B")
     games: int = 2
     size: int = 19
@@ -58,7 +86,7 @@ class GameResult:
     moves_digest: str = ""  # of the move sequence: games that repeat one another have the same
 
 
-def _start(command: str, log: Path) -> GtpClient:
+def _start(command: str | list[str], log: Path) -> GtpClient:
     return GtpClient(command, stderr=log.open("a"))
 
 
