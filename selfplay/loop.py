@@ -46,10 +46,11 @@ class LoopConfig:
     steps: int = 500  # training steps per generation
     batch_size: int = 128
     lr: float = 2e-3
-    blocks: int = 6
+    blocks: int = 6  # the first network's size: smaller than NetConfig's 6 x 64, for quick generations
     channels: int = 32
     init: str | None = None  # start from this network instead of a random one
-    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    # cheaper searches than tengen selfplay's, so that a generation's games take minutes
+    selfplay: SelfPlayConfig = field(default_factory=lambda: SelfPlayConfig(full_visits=100, fast_visits=20))
     workers: int = 1
     train_procs: int = 1  # more: training runs under torchrun, one process per GPU (or CPU process, gloo)
     ray_actors: int = 0  # with a number, self-play runs on that many Ray actors (pip install .[distributed])
