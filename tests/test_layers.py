@@ -1,4 +1,5 @@
-"""The product's layers import downward only, and no modules import one another in a circle.
+"""The product's layers import downward only, no modules import one another in a circle, and neither
+the product nor the benchmarks import the tests.
 
 Layers, bottom up: go_engine <- policy <- selfplay <- gtp <- tengen_cli. Every import counts, those
 inside functions too, since a lazy import is still a dependency."""
@@ -86,6 +87,17 @@ def test_no_import_cycles():
         if v not in index:
             visit(v)
     assert cycles == []
+
+
+def test_the_product_and_the_benchmarks_do_not_import_the_tests():
+    files = [*_modules().values(), *(ROOT / "bench").glob("*.py")]
+    found = []
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text(), str(f))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [f"{f.relative_to(ROOT)} imports {n}" for n in names if n.split(".")[0] == "tests"]
+    assert found == []
 
 
 def test_the_checks_see_lazy_and_relative_imports():
