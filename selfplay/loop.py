@@ -93,7 +93,7 @@ def _gnugo_match(cfg: LoopConfig, model: Path, name: str, level: int, games: int
     tengen = TengenCommand(model=str(model), visits=visits, size=sp.size, komi=sp.komi, rules=sp.rules,
                            resign_threshold=ArenaConfig.resign_threshold, random_moves=cfg.gnugo_random_moves)
     # GNU Go passes with dead stones on the board, so Tromp-Taylor would misjudge its games: it scores them
-    mc = MatchConfig(engines=(tengen.argv(), f"{GNUGO} --mode gtp --level {level} --chinese-rules"),
+    mc = MatchConfig(engines=(tengen.command(), f"{GNUGO} --mode gtp --level {level} --chinese-rules"),
                      names=(name, f"gnugo{level}"), games=games, size=sp.size, komi=sp.komi, rules=sp.rules,
                      limit=Limit(hard=300), scorer=f"{GNUGO} --mode gtp --chinese-rules", parallel=parallel,
                      out=str(out))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import statistics
 import sys
 import time
@@ -40,8 +41,8 @@ class TengenCommand:
     komi: float
     rules: str
     resign_threshold: float
-    random_moves: int = 0
     threads: int | None = 1  # torch threads: a match runs several engines at once
+    random_moves: int = 0
 
     def argv(self) -> list[str]:
         """The command line: each field given is the ``tengen gtp`` option of its name."""
@@ -52,10 +53,14 @@ class TengenCommand:
                 argv += [f"--{f.name.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
         return argv
 
+    def command(self) -> str:
+        """The command line as one string, for ``MatchConfig.engines``."""
+        return shlex.join(self.argv())
+
 
 @dataclass
 class MatchConfig:
-    engines: tuple[str | list[str], str | list[str]]  # command lines: strings or argument lists
+    engines: tuple[str, str]
     names: tuple[str, str] = ("A", "B")
     games: int = 2
     size: int = 19
@@ -86,7 +91,7 @@ class GameResult:
     moves_digest: str = ""  # of the move sequence: games that repeat one another have the same
 
 
-def _start(command: str | list[str], log: Path) -> GtpClient:
+def _start(command: str, log: Path) -> GtpClient:
     return GtpClient(command, stderr=log.open("a"))
 
 
