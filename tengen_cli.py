@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 
 def cmd_playouts(args: argparse.Namespace) -> int:
@@ -76,7 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ValueError(f"--init {args.init} has {net.blocks} blocks x {net.channels} channels: "
                              "leave --blocks/--channels out or give the same")
     else:
-        net = NetConfig(blocks=args.blocks or 6, channels=args.channels or 64)
+        net = NetConfig(**{k: v for k, v in (("blocks", args.blocks), ("channels", args.channels)) if v is not None})
     cfg = TrainConfig(train=args.train, val=args.val or [], out=args.out, steps=args.steps,
                       batch_size=args.batch_size, sample_rate=args.sample_rate, optimizer=args.optimizer, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_steps=args.warmup, seed=args.seed,
@@ -114,8 +114,8 @@ def cmd_gtp(args: argparse.Namespace) -> int:
 
 def cmd_match(args: argparse.Namespace) -> int:
     """Games between two GTP engines, refereed, with a summary and intervals."""
-    from gtp.client import Limit
-    from gtp.match import MatchConfig, run_match, summary
+    from go_engine.gtp_client import Limit
+    from selfplay.match import MatchConfig, run_match, summary
 
     cfg = MatchConfig(engines=(args.engine_a, args.engine_b), names=tuple(args.names), games=args.games,
                       size=args.size, komi=args.komi, rules=args.rules,
@@ -196,38 +196,82 @@ def cmd_loop_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(default: object) -> bool:
+    """Whether help shows this default (not for an option that is off or unset by default)."""
+    return default is not None and default is not False and default != argparse.SUPPRESS
+
+
+class _DefaultsHelp(argparse.HelpFormatter):
+    """Help that ends each option with its default, when it has one and does not say it already."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if _shown(action.default) and action.option_strings and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser whose help shows the defaults; ``add_subparsers`` makes the subcommands' of this class too."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsHelp)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs) -> argparse.Action:
+        if kwargs.get("help") is None and _shown(kwargs.get("default")):
+            kwargs["help"] = "default: %(default)s"  # an option without a description still shows its default
+        return super().add_argument(*args, **kwargs)
+
+
+def _defaults(fn) -> dict:
+    """The default values of ``fn``'s parameters (a function, or a class and its constructor)."""
+    return {k: v.default for k, v in inspect.signature(fn).parameters.items() if v.default is not v.empty}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tengen", description="Tengen, a Go program that learns.")
+    """The command line. Defaults come from the classes and functions that own them, not from here."""
+    from go_engine import Game
+    from go_engine.gtp_client import Limit
+    from gtp.state import EngineOptions
+    from selfplay.loop import LoopConfig, final_eval
+    from selfplay.match import MatchConfig
+    from selfplay.selfplay import SelfPlayConfig
+
+    parser = _Parser(prog="tengen", description="Tengen, a Go program that learns.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("playouts", help="benchmark random playouts (the rules engine's speed)")
-    p.add_argument("--size", type=int, nargs="+", default=[9, 19], help="board sizes (default: 9 19)")
+    p.add_argument("--size", type=int, nargs="+", default=[9, 19], help="board sizes")
     p.add_argument("--seconds", type=float, default=3.0, help="time per size")
     p.add_argument("--batch", type=int, default=500, help="playouts per kernel call")
-    p.add_argument("--komi", type=float, default=7.5)
+    p.add_argument("--komi", type=float, default=_defaults(Game)["komi"])
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=cmd_playouts)
 
+    eo = EngineOptions()
     p = sub.add_parser("gtp", help="serve the Go Text Protocol on stdin/stdout (for Sabaki, Lizzie, GoGui...)")
     p.add_argument("--model", default=None,
                    help="model file (default: $TENGEN_MODEL, else the bundled network); none: random playouts")
-    p.add_argument("--visits", type=int, default=200, help="search visits per move when no time is set; 1: no search, the network's most likely move")
-    p.add_argument("--playouts", type=int, default=4, help="random playouts per leaf without a model")
-    p.add_argument("--resign-threshold", type=float, default=0.1, help="win rate to resign at; 0 never resigns")
-    p.add_argument("--size", type=int, default=19)
-    p.add_argument("--komi", type=float, default=7.5)
-    p.add_argument("--rules", default="chinese")
+    p.add_argument("--visits", type=int, default=eo.visits,
+                   help="search visits per move when no time is set; 1: no search, the network's most likely move")
+    p.add_argument("--playouts", type=int, default=eo.playouts, help="random playouts per leaf without a model")
+    p.add_argument("--resign-threshold", type=float, default=eo.resign_threshold,
+                   help="win rate to resign at; 0 never resigns")
+    p.add_argument("--size", type=int, default=eo.size)
+    p.add_argument("--komi", type=float, default=eo.komi)
+    p.add_argument("--rules", default=eo.rules)
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the network (default: torch's)")
-    p.add_argument("--analysis-interval", type=float, default=0.1,
+    p.add_argument("--analysis-interval", type=float, default=eo.analysis_interval,
                    help="seconds between analysis lines when the request names no interval")
-    p.add_argument("--move-seconds", type=float, default=None,
+    p.add_argument("--move-seconds", type=float, default=eo.move_seconds,
                    help="seconds per move when the GUI sets no clock (the visit cap still applies)")
     p.add_argument("--ponder", action="store_true", help="search on the opponent's time (keeps the tree)")
-    p.add_argument("--random-moves", type=int, default=0,
+    p.add_argument("--random-moves", type=int, default=eo.random_moves,
                    help="draw the first N moves of a game in proportion to the search's visits (as Leela Zero's "
                         "--randomcnt), so that matches between deterministic engines do not repeat games")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=int, default=eo.seed,
                    help="seed of the searches and of those draws (default: searches 0, draws fresh each run)")
     p.add_argument("--config", default=None, help="TOML file of these options (top level or a [gtp] table)")
     p.set_defaults(func=cmd_gtp)
@@ -235,19 +279,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("match", help="play two GTP engines against each other")
     p.add_argument("engine_a", help="command line of the first engine, e.g. 'tengen gtp --visits 100'")
     p.add_argument("engine_b", help="command line of the second, e.g. '/usr/games/gnugo --mode gtp --level 10'")
-    p.add_argument("--names", nargs=2, default=["A", "B"], metavar=("NAME_A", "NAME_B"))
-    p.add_argument("--games", type=int, default=2, help="games; A takes Black in even-numbered ones")
-    p.add_argument("--size", type=int, default=19)
-    p.add_argument("--komi", type=float, default=7.5)
-    p.add_argument("--rules", default="chinese", help="the referee's rules (legality)")
-    p.add_argument("--move-time", type=float, default=None,
+    mc, limit = _defaults(MatchConfig), Limit()
+    p.add_argument("--names", nargs=2, default=list(mc["names"]), metavar=("NAME_A", "NAME_B"))
+    p.add_argument("--games", type=int, default=mc["games"], help="games; A takes Black in even-numbered ones")
+    p.add_argument("--size", type=int, default=mc["size"])
+    p.add_argument("--komi", type=float, default=mc["komi"])
+    p.add_argument("--rules", default=mc["rules"], help="the referee's rules (legality)")
+    p.add_argument("--move-time", type=float, default=limit.seconds,
                    help="seconds per move, told to the engines and enforced (default: no limit)")
-    p.add_argument("--grace", type=float, default=2.0, help="seconds allowed over --move-time")
-    p.add_argument("--hard-limit", type=float, default=600.0, help="without --move-time: a move this slow loses")
-    p.add_argument("--max-moves", type=int, default=None, help="then score as it stands (default 3*size^2)")
-    p.add_argument("--scorer", default="tromp-taylor",
+    p.add_argument("--grace", type=float, default=limit.grace, help="seconds allowed over --move-time")
+    p.add_argument("--hard-limit", type=float, default=limit.hard, help="without --move-time: a move this slow loses")
+    p.add_argument("--max-moves", type=int, default=mc["max_moves"], help="then score as it stands (default 3*size^2)")
+    p.add_argument("--scorer", default=mc["scorer"],
                    help="tromp-taylor, or a GTP engine command whose final_score decides")
-    p.add_argument("--parallel", type=int, default=1, help="games at once")
+    p.add_argument("--parallel", type=int, default=mc["parallel"], help="games at once")
     p.add_argument("--out", required=True, help="folder for SGF and results (a rerun resumes)")
     p.set_defaults(func=cmd_match)
 
@@ -255,16 +300,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder of finished games (a rerun resumes)")
     p.add_argument("--games", type=int, required=True, help="finished games the folder should hold")
     p.add_argument("--model", default=None, help="as for tengen gtp; none: uniform priors, value 0")
-    p.add_argument("--size", type=int, default=9)
-    p.add_argument("--komi", type=float, default=7.0)
-    p.add_argument("--rules", default="chinese")
-    p.add_argument("--full-visits", type=int, default=200, help="visits of a full search (a policy target)")
-    p.add_argument("--fast-visits", type=int, default=40, help="visits of a fast search")
-    p.add_argument("--full-fraction", type=float, default=0.25, help="share of moves with a full search")
-    p.add_argument("--parallel", type=int, default=16, help="games in progress at once per worker")
+    sp = SelfPlayConfig()
+    p.add_argument("--size", type=int, default=sp.size)
+    p.add_argument("--komi", type=float, default=sp.komi)
+    p.add_argument("--rules", default=sp.rules)
+    p.add_argument("--full-visits", type=int, default=sp.full_visits, help="visits of a full search (a policy target)")
+    p.add_argument("--fast-visits", type=int, default=sp.fast_visits, help="visits of a fast search")
+    p.add_argument("--full-fraction", type=float, default=sp.full_fraction, help="share of moves with a full search")
+    p.add_argument("--parallel", type=int, default=sp.parallel, help="games in progress at once per worker")
     p.add_argument("--workers", type=int, default=1, help="processes")
-    p.add_argument("--resign-threshold", type=float, default=0.05, help="win rate to resign at")
-    p.add_argument("--no-resign-fraction", type=float, default=0.1,
+    p.add_argument("--resign-threshold", type=float, default=sp.resign_threshold, help="win rate to resign at")
+    p.add_argument("--no-resign-fraction", type=float, default=sp.no_resign_fraction,
                    help="share of games played out to measure wrong resignations")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
@@ -272,51 +318,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     loop = sub.add_parser("loop", help="the self-play learning loop").add_subparsers(
         dest="loop_command", required=True, metavar="ACTION")
+    lc = LoopConfig()
     p = loop.add_parser("run", help="run or resume a loop in a run folder")
     p.add_argument("run", help="run folder (a rerun resumes)")
-    p.add_argument("--generations", type=int, default=10)
-    p.add_argument("--minutes", type=float, default=None,
+    p.add_argument("--generations", type=int, default=lc.generations)
+    p.add_argument("--minutes", type=float, default=lc.minutes,
                    help="start no new generation after this many minutes of the loop's time")
     p.add_argument("--threads", type=int, default=None, help="torch threads in this process (default: all cores)")
-    p.add_argument("--games", type=int, default=200, help="self-play games per generation")
-    p.add_argument("--window", type=int, default=4, help="train on the games of this many latest generations")
-    p.add_argument("--steps", type=int, default=500, help="training steps per generation")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--blocks", type=int, default=6)
-    p.add_argument("--channels", type=int, default=32)
-    p.add_argument("--init", default=None, help="start from this model (e.g. the bundled 19x19 network)")
-    p.add_argument("--size", type=int, default=9)
-    p.add_argument("--komi", type=float, default=7.0)
-    p.add_argument("--rules", default="chinese")
-    p.add_argument("--full-visits", type=int, default=100)
-    p.add_argument("--fast-visits", type=int, default=20)
-    p.add_argument("--full-fraction", type=float, default=0.25, help="share of moves with a full search")
-    p.add_argument("--parallel", type=int, default=16, help="self-play games at once per worker")
-    p.add_argument("--workers", type=int, default=1, help="self-play processes on this machine")
-    p.add_argument("--ray-actors", type=int, default=0,
+    p.add_argument("--games", type=int, default=lc.games, help="self-play games per generation")
+    p.add_argument("--window", type=int, default=lc.window, help="train on the games of this many latest generations")
+    p.add_argument("--steps", type=int, default=lc.steps, help="training steps per generation")
+    p.add_argument("--batch-size", type=int, default=lc.batch_size)
+    p.add_argument("--lr", type=float, default=lc.lr)
+    p.add_argument("--blocks", type=int, default=lc.blocks, help="residual blocks of the first network")
+    p.add_argument("--channels", type=int, default=lc.channels, help="channels of the first network")
+    p.add_argument("--init", default=lc.init, help="start from this model (e.g. the bundled 19x19 network)")
+    p.add_argument("--size", type=int, default=lc.selfplay.size)
+    p.add_argument("--komi", type=float, default=lc.selfplay.komi)
+    p.add_argument("--rules", default=lc.selfplay.rules)
+    p.add_argument("--full-visits", type=int, default=lc.selfplay.full_visits)
+    p.add_argument("--fast-visits", type=int, default=lc.selfplay.fast_visits)
+    p.add_argument("--full-fraction", type=float, default=lc.selfplay.full_fraction,
+                   help="share of moves with a full search")
+    p.add_argument("--parallel", type=int, default=lc.selfplay.parallel, help="self-play games at once per worker")
+    p.add_argument("--workers", type=int, default=lc.workers, help="self-play processes on this machine")
+    p.add_argument("--ray-actors", type=int, default=lc.ray_actors,
                    help="self-play on this many Ray actors instead (pip install .[distributed])")
     p.add_argument("--ray-address", default=None,
                    help="the Ray cluster to join (e.g. auto, or HOST:6379); default: a local one")
-    p.add_argument("--train-procs", type=int, default=1,
+    p.add_argument("--train-procs", type=int, default=lc.train_procs,
                    help="train under torchrun with this many processes (GPUs, or CPU processes with gloo)")
-    p.add_argument("--eval-games", type=int, default=20)
-    p.add_argument("--eval-visits", type=int, default=50)
-    p.add_argument("--gate", type=float, default=None, help="score a new network needs against the best")
-    p.add_argument("--gnugo-every", type=int, default=0, help="generations between GNU Go matches (0: never)")
-    p.add_argument("--gnugo-levels", type=int, nargs="+", default=[1, 10])
-    p.add_argument("--gnugo-games", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-games", type=int, default=lc.eval_games)
+    p.add_argument("--eval-visits", type=int, default=lc.eval_visits)
+    p.add_argument("--gate", type=float, default=lc.gate, help="score a new network needs against the best")
+    p.add_argument("--gnugo-every", type=int, default=lc.gnugo_every, help="generations between GNU Go matches (0: never)")
+    p.add_argument("--gnugo-levels", type=int, nargs="+", default=list(lc.gnugo_levels))
+    p.add_argument("--gnugo-games", type=int, default=lc.gnugo_games)
+    p.add_argument("--seed", type=int, default=lc.seed)
     p.set_defaults(func=cmd_loop_run)
+    fe = _defaults(final_eval)
     p = loop.add_parser("eval", help="the last network against the first and against GNU Go")
     p.add_argument("run")
-    p.add_argument("--games", type=int, default=100, help="games against the opponent network (in-process)")
-    p.add_argument("--visits", type=int, default=200)
-    p.add_argument("--opponent", type=int, default=0, help="generation to play against")
-    p.add_argument("--against", default=None, help="a model file to play against instead (e.g. another run's)")
-    p.add_argument("--gnugo-levels", type=int, nargs="*", default=[1, 10])
-    p.add_argument("--gnugo-games", type=int, default=50)
-    p.add_argument("--parallel", type=int, default=2, help="GNU Go games at once")
+    p.add_argument("--games", type=int, default=fe["games"], help="games against the opponent network (in-process)")
+    p.add_argument("--visits", type=int, default=fe["visits"])
+    p.add_argument("--opponent", type=int, default=fe["opponent"], help="generation to play against")
+    p.add_argument("--against", default=fe["against"], help="a model file to play against instead (e.g. another run's)")
+    p.add_argument("--gnugo-levels", type=int, nargs="*", default=list(fe["gnugo_levels"]))
+    p.add_argument("--gnugo-games", type=int, default=fe["gnugo_games"])
+    p.add_argument("--parallel", type=int, default=fe["parallel"], help="GNU Go games at once")
     p.add_argument("--threads", type=int, default=None, help="torch threads in this process")
     p.set_defaults(func=cmd_loop_eval)
     p = loop.add_parser("report", help="rating table and PNG of a run")
@@ -325,16 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_loop_report)
 
     p = sub.add_parser("play", help="play a game in the terminal")
-    p.add_argument("--size", type=int, default=19)
-    p.add_argument("--komi", type=float, default=7.5)
-    p.add_argument("--rules", default="chinese")
+    p.add_argument("--size", type=int, default=eo.size)
+    p.add_argument("--komi", type=float, default=eo.komi)
+    p.add_argument("--rules", default=eo.rules)
     p.add_argument("--color", default="B", help="your colour, B or W")
     p.add_argument("--model", default=None, help="as for tengen gtp")
-    p.add_argument("--visits", type=int, default=200, help="Tengen's search visits per move")
-    p.add_argument("--resign-threshold", type=float, default=0.1, help="win rate to resign at; 0 never resigns")
+    p.add_argument("--visits", type=int, default=eo.visits, help="Tengen's search visits per move")
+    p.add_argument("--resign-threshold", type=float, default=eo.resign_threshold,
+                   help="win rate to resign at; 0 never resigns")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for the network (default: torch's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=eo.seed, help="seed of the searches (default: 0)")
     p.add_argument("--config", default=None, help="TOML file of these options (top level or a [play] table)")
     p.set_defaults(func=cmd_play)
 
@@ -367,8 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--value-weight", type=float, default=1.0)
     p.add_argument("--score-weight", type=float, default=0.02)
-    p.add_argument("--blocks", type=int, default=None, help="residual blocks (default 6, or --init's)")
-    p.add_argument("--channels", type=int, default=None, help="channels (default 64, or --init's)")
+    p.add_argument("--blocks", type=int, default=None, help="residual blocks (default: NetConfig's, or --init's)")
+    p.add_argument("--channels", type=int, default=None, help="channels (default: NetConfig's, or --init's)")
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--eval-positions", type=int, default=20000)
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)

@@ -2,9 +2,8 @@
 
 Prints one JSON line per board size:
   size, playouts_per_s, moves_per_s (inside playouts), api_moves_per_s
-  (``Game.play`` with its legality check, replaying random games),
-  reference_moves_per_s (the pure-Python flood-fill reference board of the
-  tests, on the same games: the in-run baseline), api_vs_reference,
+  (``Game.play`` with its legality check, replaying random games: uniform
+  over the legal moves, to the cap of 3 * size * size moves),
   compile_s (first call, Numba compile or cache load).
 Then one JSON line with cold and warm import-plus-first-move times (fresh
 processes; cold with an empty Numba cache directory, warm reusing it).
@@ -32,18 +31,19 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from go_engine import Game  # noqa: E402
-from go_engine.players import random_move  # noqa: E402
 from go_engine.playout import random_playouts  # noqa: E402
 
 
 def random_games(size: int, count: int, seed: int) -> list[list[str]]:
-    """Move lists of random games (no own-eye filling) played to two passes."""
+    """Move lists of random games: each move uniform over the legal ones (a pass only when it is the last
+    one left), to two passes or 3 * size * size moves."""
     rng = np.random.default_rng(seed)
     games = []
     for _ in range(count):
         g = Game(size=size)
         while not g.is_over and len(g.moves) < 3 * size * size:
-            g.play(random_move(g, rng))
+            moves = g.legal_moves()
+            g.play(moves[rng.integers(max(1, len(moves) - 1))])
         games.append([v for _, v in g.moves])
     return games
 
@@ -60,11 +60,11 @@ def time_playouts(size: int, seconds: float, seed: int) -> tuple[float, float]:
     return done / dt, moves / dt
 
 
-def time_api(size: int, games: list[list[str]], make) -> float:
+def time_api(size: int, games: list[list[str]]) -> float:
     total = sum(len(g) for g in games)
     t0 = time.perf_counter()
     for moves in games:
-        g = make(size)
+        g = Game(size=size)
         for v in moves:
             g.play(v)
     return total / (time.perf_counter() - t0)
@@ -87,8 +87,6 @@ def main() -> None:
     ap.add_argument("--no-import", action="store_true", help="skip the cold/warm import measurement")
     args = ap.parse_args()
 
-    from tests.reference import RefGo  # the flood-fill board of the property tests
-
     for size in args.sizes:
         t0 = time.perf_counter()
         random_playouts(Game(size=size), 1)
@@ -100,16 +98,12 @@ def main() -> None:
             a, b = time_playouts(size, args.seconds, seed=1000 * i)
             po.append(a)
             mv.append(b)
-            api.append(time_api(size, games, lambda s: Game(size=s)))
-        ref = time_api(size, games[:2], lambda s: RefGo(s))
-        api_med = statistics.median(api)
+            api.append(time_api(size, games))
         print(json.dumps({
             "size": size,
             "playouts_per_s": round(statistics.median(po), 1),
             "moves_per_s": round(statistics.median(mv)),
-            "api_moves_per_s": round(api_med),
-            "reference_moves_per_s": round(ref),
-            "api_vs_reference": round(api_med / ref, 1),
+            "api_moves_per_s": round(statistics.median(api)),
             "compile_s": round(compile_s, 3),
             "repeats": args.repeats,
         }), flush=True)

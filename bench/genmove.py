@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from go_engine import read_sgf_inputs  # noqa: E402
-from gtp.client import GtpClient  # noqa: E402
+from go_engine.gtp_client import GtpClient  # noqa: E402
 
 
 def positions(sgf: str, size: int, n: int, seed: int) -> list[list[tuple[str, str]]]:

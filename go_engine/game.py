@@ -11,7 +11,8 @@ from . import kernels as K
 from .coords import PASS, check_size, index_names, parse_vertex, rc_to_vertex, to_rc, vertex_name, vertex_table
 from .rules import Rules, get_rules
 
-_COLOR_NAMES = {"b": 1, "black": 1, "w": 2, "white": 2}
+_COLOR_NAMES = {"b": "B", "black": "B", "w": "W", "white": "W"}
+_COLOR_CODES = {"B": K.BLACK, "W": K.WHITE}
 _REASONS = {
     K.OCCUPIED: "the point is occupied",
     K.KO: "it retakes a ko immediately",
@@ -27,8 +28,8 @@ class IllegalMove(ValueError):
     """A move the rules forbid; the message says which move and why."""
 
 
-def parse_color(color: object) -> int:
-    """1 for black, 2 for white, from ``"B"``, ``"w"``, ``"black"``...; ``ValueError`` otherwise."""
+def parse_color(color: object) -> str:
+    """``"B"`` or ``"W"`` from ``"B"``, ``"w"``, ``"black"``...; ``ValueError`` otherwise."""
     if isinstance(color, str):
         c = _COLOR_NAMES.get(color.strip().lower())
         if c is not None:
@@ -41,21 +42,36 @@ def color_name(c: int) -> str:
     return "B" if c == K.BLACK else "W"
 
 
+_RESULT_LETTERS = {"resignation": "R", "time": "T", "forfeit": "F"}
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How a finished game ended. ``winner`` is ``"B"``, ``"W"`` or ``None`` (a draw)."""
 
     winner: str | None
-    reason: str  # "score" or "resignation"
+    reason: str  # "score", "resignation", "time" (a loss on time) or "forfeit" (an illegal move, a crash)
     margin: float | None = None  # points, for reason == "score"
 
+    @classmethod
+    def from_score(cls, score: float) -> "Outcome":
+        """The outcome of a count: ``score`` is Black's points minus White's, komi included."""
+        return cls(None if score == 0 else ("B" if score > 0 else "W"), "score", abs(score))
+
+    @property
+    def score(self) -> float | None:
+        """Black's points minus White's after a count; ``None`` for a game that ended otherwise."""
+        if self.reason != "score":
+            return None
+        return 0.0 if self.winner is None else (self.margin if self.winner == "B" else -self.margin)
+
     def result(self) -> str:
-        """The SGF ``RE`` value: ``B+3.5``, ``W+R``, ``0``."""
+        """The SGF ``RE`` value: ``B+3.5``, ``W+R``, ``B+T``, ``W+F``, ``0``; the one place it is spelt."""
         if self.winner is None:
             return "0"
-        if self.reason == "resignation":
-            return f"{self.winner}+R"
-        return f"{self.winner}+{self.margin:g}"
+        if self.reason == "score":
+            return f"{self.winner}+{self.margin:g}"
+        return f"{self.winner}+{_RESULT_LETTERS[self.reason]}"
 
 
 def handicap_vertices(size: int, stones: int) -> list[str]:
@@ -122,7 +138,7 @@ class Game:
 
     @to_play.setter
     def to_play(self, color: str) -> None:
-        c = parse_color(color)
+        c = _COLOR_CODES[parse_color(color)]
         self._meta[K.M_TOMOVE] = c
         self._hist[self._meta[K.M_NHIST] - 1, 1] = c  # situational superko compares the player to move
 
@@ -181,7 +197,7 @@ class Game:
 
     # ----------------------------------------------------------------- moves
     def _color(self, color: str | None) -> int:
-        return int(self._meta[K.M_TOMOVE]) if color is None else parse_color(color)
+        return int(self._meta[K.M_TOMOVE]) if color is None else _COLOR_CODES[parse_color(color)]
 
     def _point(self, move: str) -> int:
         p = self._table.get(move) if isinstance(move, str) else None
@@ -357,8 +373,7 @@ class Game:
             return Outcome(color_name(3 - self._resigned), "resignation")
         if not self.is_over:
             return None
-        s = self.final_score(dead)
-        return Outcome(None if s == 0 else ("B" if s > 0 else "W"), "score", abs(s))
+        return Outcome.from_score(self.final_score(dead))
 
     # ----------------------------------------------------------------- utilities
     def copy(self) -> "Game":

@@ -356,10 +356,22 @@ def k_play(S, meta, hist, undo, capbuf, p, c):
         return code
     u = _push_undo(meta, undo, KIND_MOVE, p, c)
     cpos = meta[M_NCAP]
-    ncap, nsui, hd = _place(S, meta, p, c, capbuf, cpos)
+    ncap, nsui, hd = _move(S, meta, p, c, capbuf, cpos)
     undo[u, U_NCAP] = ncap
     undo[u, U_NSUI] = nsui
     meta[M_NCAP] = cpos + ncap + nsui
+    h = meta[M_NHIST]
+    hist[h, 0] = hist[h - 1, 0] ^ hd
+    hist[h, 1] = 3 - c
+    meta[M_NHIST] = h + 1
+    return code
+
+
+@njit(cache=True)
+def _move(S, meta, p, c, capbuf, cpos):
+    """Colour ``c`` plays the legal move ``p``: stones, prisoners, ko, passes and the turn (the part of a
+    move that ``k_play`` and ``k_play_scratch`` share). Returns ``_place``'s (captured, suicided, hash delta)."""
+    ncap, nsui, hd = _place(S, meta, p, c, capbuf, cpos)
     if c == BLACK:
         meta[M_CAPB] += ncap
         meta[M_CAPW] += nsui
@@ -369,11 +381,21 @@ def k_play(S, meta, hist, undo, capbuf, p, c):
     _set_ko(S, meta, p, c, ncap, capbuf, cpos)
     meta[M_PASSES] = 0
     meta[M_TOMOVE] = 3 - c
-    h = meta[M_NHIST]
-    hist[h, 0] = hist[h - 1, 0] ^ hd
-    hist[h, 1] = 3 - c
-    meta[M_NHIST] = h + 1
-    return code
+    return ncap, nsui, hd
+
+
+@njit(cache=True)
+def k_play_scratch(S, meta, p, capbuf):
+    """Play ``p`` (``p < 0`` passes) for the player to move on a scratch position, without a legality
+    check, hash history or undo: the search's descent and random playouts.
+
+    The move must be legal; ``capbuf`` needs room for every point of the board."""
+    if p < 0:
+        meta[M_KO] = -1
+        meta[M_PASSES] += 1
+        meta[M_TOMOVE] = 3 - meta[M_TOMOVE]
+    else:
+        _move(S, meta, p, meta[M_TOMOVE], capbuf, 0)
 
 
 @njit(cache=True, inline="always")
@@ -627,10 +649,9 @@ def k_playout(S, meta, rng, max_moves, capbuf):
     fill the mover's own one-point eye; a player with none passes, and two passes
     in a row end the game. Stops after ``max_moves`` moves. Returns the number of
     moves played (passes included)."""
-    c = meta[M_TOMOVE]
-    passes = meta[M_PASSES]
     moves = 0
-    while passes < 2 and moves < max_moves:
+    while meta[M_PASSES] < 2 and moves < max_moves:
+        c = meta[M_TOMOVE]
         remaining = meta[M_NEMPTY]
         found = -1
         while remaining > 0:
@@ -645,21 +666,8 @@ def k_playout(S, meta, rng, max_moves, capbuf):
             S[EPOS, last] = i
             S[ELIST, remaining] = p
             S[EPOS, p] = remaining
-        if found < 0:
-            passes += 1
-            meta[M_KO] = -1
-        else:
-            ncap, nsui, hd = _place(S, meta, found, c, capbuf, 0)
-            if c == BLACK:
-                meta[M_CAPB] += ncap
-            else:
-                meta[M_CAPW] += ncap
-            _set_ko(S, meta, found, c, ncap, capbuf, 0)
-            passes = 0
-        c = 3 - c
+        k_play_scratch(S, meta, found, capbuf)  # found < 0: no move left, a pass
         moves += 1
-    meta[M_TOMOVE] = c
-    meta[M_PASSES] = passes
     return moves
 
 

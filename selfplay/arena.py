@@ -16,7 +16,6 @@ games end by two passes and are scored by area, every stone alive
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,9 +23,9 @@ import numpy as np
 
 from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes
-from go_engine.coords import PASS, index_names
 
-from .search import Search, SearchConfig, run_many
+from .player import Player, PlayerConfig
+from .search import run_many
 from .selfplay import load_records
 
 
@@ -39,9 +38,14 @@ class ArenaConfig:
     parallel: int = 16  # games at once
     random_moves: int = 4  # opening moves drawn from the visit counts, for variety
     resign_threshold: float = 0.05
-    resign_moves: int = 3
+    resign_moves: int = PlayerConfig.resign_moves
     max_moves: int | None = None  # default: 3 * size * size, then scored as it stands
     batch_size: int = 8  # leaves per tree per network call
+
+    def player(self) -> PlayerConfig:
+        """How both sides choose moves and resign."""
+        return PlayerConfig(random_moves=self.random_moves, resign_threshold=self.resign_threshold,
+                            resign_moves=self.resign_moves)
 
 
 @dataclass
@@ -55,18 +59,21 @@ class ArenaGame:
 
 
 class _Slot:
+    """A game in progress: a player per colour, each with its own tree, sharing one random generator."""
+
     def __init__(self, number: int, cfg: ArenaConfig, names: tuple[str, str], seed: int) -> None:
         self.number = number
         self.a_black = number % 2 == 0
         game = Game(cfg.size, cfg.komi, cfg.rules)
         self.names = {"B": names[0 if self.a_black else 1], "W": names[1 if self.a_black else 0]}
-        self.search = {c: Search(game, SearchConfig(), seed=seed + i) for i, c in enumerate("BW")}
-        self.low = {"B": 0, "W": 0}
-        self.rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seed)
+        self.players = {c: Player(cfg.player(), seed=seed + i, rng=rng) for i, c in enumerate("BW")}
+        for p in self.players.values():
+            p.new_game(game)
 
     @property
     def game(self) -> Game:
-        return self.search["B"].game
+        return self.players["B"].game
 
 
 def play_match(evaluators: tuple, names: tuple[str, str], cfg: ArenaConfig, games: int, out: str | Path,
@@ -77,31 +84,27 @@ def play_match(evaluators: tuple, names: tuple[str, str], cfg: ArenaConfig, game
     done = {g.number: g for g in load_games(out)}
     todo = [i for i in range(games) if i not in done]
     max_moves = cfg.max_moves or 3 * cfg.size * cfg.size
-    vertex = index_names(cfg.size)
     slots: list[_Slot] = []
     while todo or slots:
         while todo and len(slots) < cfg.parallel:
             i = todo.pop(0)
             slots.append(_Slot(i, cfg, names, seed * 100003 + 7919 * i))
         for side in (0, 1):  # the games whose player to move is network A, then those of network B
-            group = [s.search[s.game.to_play] for s in slots
+            group = [s.players[s.game.to_play].search for s in slots
                      if (s.a_black == (s.game.to_play == "B")) == (side == 0)]
             run_many(group, cfg.visits, evaluators[side], batch_size=cfg.batch_size)
         finished = []
         for s in slots:
-            g = s.game
-            color = g.to_play
-            sr = s.search[color]
-            s.low[color] = s.low[color] + 1 if (sr.root_value() + 1) / 2 < cfg.resign_threshold else 0
-            if s.low[color] >= cfg.resign_moves and len(g.moves) >= cfg.size * cfg.size // 4:
-                for x in s.search.values():
-                    x.game.resign(color)
+            color = s.game.to_play
+            player = s.players[color]
+            if player.wants_to_resign():
+                for p in s.players.values():
+                    p.game.resign(color)
                 finished.append(s)
                 continue
-            point = sr.choose(1.0 if len(g.moves) < cfg.random_moves else 0.0, s.rng)
-            move = "pass" if point == PASS else vertex[point]
-            for x in s.search.values():
-                x.advance(move)
+            move = player.choose()
+            for p in s.players.values():
+                p.play(move)
             if s.game.is_over or len(s.game.moves) >= max_moves:
                 finished.append(s)
         for s in finished:
@@ -115,15 +118,10 @@ def play_match(evaluators: tuple, names: tuple[str, str], cfg: ArenaConfig, game
 
 def _finish(s: _Slot, out: Path) -> ArenaGame:
     g = s.game
-    if g.is_over:  # resignation or two passes
-        o = g.outcome()
-        winner_color, result = o.winner, o.result()
-    else:  # the move cap: scored as it stands
-        score = float(g.score())
-        winner_color = None if score == 0 else ("B" if score > 0 else "W")
-        result = "0" if winner_color is None else f"{winner_color}+{abs(score):g}"
+    outcome = s.players["B"].outcome()
+    result = outcome.result()
     rec = ArenaGame(s.number, s.names["B"], s.names["W"], result,
-                    None if winner_color is None else s.names[winner_color], len(g.moves))
+                    None if outcome.winner is None else s.names[outcome.winner], len(g.moves))
     name = f"game-{s.number:04d}"
     sgf = write_sgf(g, result=result, black=s.names["B"], white=s.names["W"])
     atomic_write_bytes(out / f"{name}.sgf", sgf.encode())
@@ -133,8 +131,3 @@ def _finish(s: _Slot, out: Path) -> ArenaGame:
 
 def load_games(out: str | Path) -> list[ArenaGame]:
     return load_records(out, "game-*.json", ArenaGame, "an arena game record")
-
-
-def score_of(games: Iterable, name: str) -> float:
-    """Wins plus half the draws of ``name`` in game records with a ``winner`` (``None`` for a draw)."""
-    return sum(1.0 if g.winner == name else 0.5 if g.winner is None else 0.0 for g in games)

@@ -21,7 +21,6 @@ always the network before it.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import sys
 import time
@@ -29,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from go_engine.atomic import atomic_write_bytes
+from go_engine.stats import elo, score_of, wilson
 
 from .selfplay import SelfPlayConfig, run_selfplay
 
@@ -46,10 +46,11 @@ class LoopConfig:
     steps: int = 500  # training steps per generation
     batch_size: int = 128
     lr: float = 2e-3
-    blocks: int = 6
+    blocks: int = 6  # the first network's size: smaller than NetConfig's 6 x 64, for quick generations
     channels: int = 32
     init: str | None = None  # start from this network instead of a random one
-    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    # cheaper searches than tengen selfplay's, so that a generation's games take minutes
+    selfplay: SelfPlayConfig = field(default_factory=lambda: SelfPlayConfig(full_visits=100, fast_visits=20))
     workers: int = 1
     train_procs: int = 1  # more: training runs under torchrun, one process per GPU (or CPU process, gloo)
     ray_actors: int = 0  # with a number, self-play runs on that many Ray actors (pip install .[distributed])
@@ -64,26 +65,13 @@ class LoopConfig:
     seed: int = 0
 
 
-def elo(score: float, games: int) -> float:
-    """Elo difference implied by a score (wins + draws/2) out of ``games``, clamped to +-800."""
-    p = min(max(score / games, 1e-3), 1 - 1e-3) if games else 0.5
-    return max(-800.0, min(800.0, 400.0 * math.log10(p / (1 - p))))
-
-
 def _gen(run: Path, g: int) -> Path:
     return run / f"gen-{g:03d}"
 
 
-def _engine(model: Path, cfg: LoopConfig, visits: int | None = None) -> str:
-    sp = cfg.selfplay
-    return (f"{sys.executable} -m tengen_cli gtp --model {model} --visits {visits or cfg.eval_visits} --size {sp.size} "
-            f"--komi {sp.komi:g} --rules {sp.rules} --resign-threshold 0.05 --threads 1 "
-            f"--random-moves {cfg.gnugo_random_moves}")
-
-
 def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int, out: Path, seed: int,
            visits: int | None = None) -> dict:
-    from .arena import ArenaConfig, play_match, score_of
+    from .arena import ArenaConfig, play_match
     from .selfplay import make_evaluator
 
     sp = cfg.selfplay
@@ -93,40 +81,60 @@ def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int
     return {"games": len(res), "score": score_of(res, names[0])}
 
 
-def _match(cfg: LoopConfig, a: str, b: str, names: tuple[str, str], games: int, out: Path) -> dict:
-    from gtp.client import Limit
-    from gtp.match import MatchConfig, run_match
+def _gnugo_match(cfg: LoopConfig, model: Path, name: str, level: int, games: int, visits: int, parallel: int,
+                 out: Path) -> dict:
+    """Network ``model`` (``tengen gtp`` in a process of its own) against GNU Go at ``level``."""
+    from go_engine.gtp_client import Limit
 
-    from .arena import score_of
+    from .arena import ArenaConfig
+    from .match import MatchConfig, TengenCommand, run_match
 
     sp = cfg.selfplay
+    tengen = TengenCommand(model=str(model), visits=visits, size=sp.size, komi=sp.komi, rules=sp.rules,
+                           resign_threshold=ArenaConfig.resign_threshold, random_moves=cfg.gnugo_random_moves)
     # GNU Go passes with dead stones on the board, so Tromp-Taylor would misjudge its games: it scores them
-    scorer = f"{GNUGO} --mode gtp --chinese-rules" if GNUGO in a + b else "tromp-taylor"
-    mc = MatchConfig(engines=(a, b), names=names, games=games, size=sp.size, komi=sp.komi, rules=sp.rules,
-                     limit=Limit(hard=300), scorer=scorer, parallel=cfg.parallel, out=str(out))
+    mc = MatchConfig(engines=(tengen.command(), f"{GNUGO} --mode gtp --level {level} --chinese-rules"),
+                     names=(name, f"gnugo{level}"), games=games, size=sp.size, komi=sp.komi, rules=sp.rules,
+                     limit=Limit(hard=300), scorer=f"{GNUGO} --mode gtp --chinese-rules", parallel=parallel,
+                     out=str(out))
     res = run_match(mc, progress=lambda s: None)
     counted = [r for r in res.values() if r.result != "Void"]
-    return {"games": len(counted), "score": score_of(counted, names[0])}
+    return {"games": len(counted), "score": score_of(counted, name)}
 
 
-def _warmup(cfg: LoopConfig) -> int:
-    return min(100, cfg.steps // 10)
+def _train(cfg: LoopConfig, window: list[str], tdir: Path, init: Path, seed: int) -> Path:
+    """Train the next network from ``init`` on the games of ``window`` into ``tdir`` (resuming a checkpoint
+    there): in this process, or under torchrun with ``cfg.train_procs`` processes that each take
+    ``batch_size`` positions a step. Returns the model file."""
+    from policy.modelfile import load_model
+    from policy.train import TrainConfig, Trainer
 
-
-def _torchrun_train(cfg: LoopConfig, window: list[str], tdir: Path, init: Path, seed: int) -> Path:
-    """``tengen train`` under torchrun with ``cfg.train_procs`` processes (each takes ``batch_size`` positions)."""
+    tc = TrainConfig(train=window, out=str(tdir), steps=cfg.steps, batch_size=cfg.batch_size, optimizer="adamw",
+                     lr=cfg.lr, weight_decay=0.01, warmup_steps=min(100, cfg.steps // 10), eval_every=10 ** 9,
+                     seed=seed, init=str(init), net=load_model(init)[1].config)
+    resume = (tdir / "checkpoint.pt").exists()
+    if cfg.train_procs <= 1:
+        return Trainer(tc, resume=resume).run()
     import subprocess
 
+    tdir.mkdir(parents=True, exist_ok=True)
+    saved = tdir / "train-config.json"  # read by each process: python -m selfplay.loop FILE
+    atomic_write_bytes(saved, json.dumps(asdict(tc), indent=1).encode())
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={cfg.train_procs}",
-           "-m", "tengen_cli", "train", *window, "--out", str(tdir), "--steps", str(cfg.steps),
-           "--batch-size", str(cfg.batch_size), "--optimizer", "adamw", "--lr", str(cfg.lr), "--weight-decay", "0.01",
-           "--warmup", str(_warmup(cfg)), "--eval-every", str(10 ** 9), "--seed", str(seed), "--init", str(init)]
-    if (tdir / "checkpoint.pt").exists():
-        cmd.append("--resume")
+           "-m", "selfplay.loop", str(saved)] + (["--resume"] if resume else [])
     done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if done.returncode:
         raise RuntimeError(f"training under torchrun failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
     return tdir / "model.pt"
+
+
+def _train_process(saved: str, resume: bool) -> None:
+    """One of torchrun's training processes, on the ``TrainConfig`` that ``_train`` saved as JSON."""
+    from policy.model import NetConfig
+    from policy.train import TrainConfig, Trainer
+
+    values = json.loads(Path(saved).read_text())
+    Trainer(TrainConfig(**{**values, "net": NetConfig(**values["net"])}), resume=resume).run()
 
 
 def _initial_model(run: Path, cfg: LoopConfig) -> None:
@@ -156,10 +164,6 @@ def _state(run: Path, g: int) -> dict | None:
 
 def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
     """Run (or resume) the loop to ``cfg.generations``; returns each generation's record."""
-    from policy.model import NetConfig
-    from policy.modelfile import load_model
-    from policy.train import TrainConfig, Trainer
-
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     settings = run / "loop.json"
@@ -171,7 +175,6 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
             raise ValueError(f"{run} holds a loop with other settings ({', '.join(diff)}); use another folder")
     atomic_write_bytes(settings, json.dumps(mine, indent=1).encode())
     _initial_model(run, cfg)
-    net_cfg = load_model(_gen(run, 0) / "model.pt")[1].config
     if _state(run, 0) is None:
         atomic_write_bytes(_gen(run, 0) / "done.json", json.dumps(
             {"generation": 0, "rating": 0.0, "best": 0, "games": 0, "seconds": 0.0}).encode())
@@ -199,15 +202,7 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
         window = [str(_gen(run, k) / "games") for k in range(max(1, g - cfg.window + 1), g + 1)]
         model = _gen(run, g) / "model.pt"
         if not model.exists():
-            tdir = _gen(run, g) / "train"
-            if cfg.train_procs > 1:
-                trained = _torchrun_train(cfg, window, tdir, _gen(run, g - 1) / "model.pt", seed=cfg.seed + g)
-            else:
-                tc = TrainConfig(train=window, out=str(tdir), steps=cfg.steps, batch_size=cfg.batch_size,
-                                 optimizer="adamw", lr=cfg.lr, weight_decay=0.01, warmup_steps=_warmup(cfg),
-                                 eval_every=10 ** 9, checkpoint_minutes=5.0, seed=cfg.seed + g,
-                                 init=str(_gen(run, g - 1) / "model.pt"), net=NetConfig(**net_cfg.to_dict()))
-                trained = Trainer(tc, resume=(tdir / "checkpoint.pt").exists()).run()
+            trained = _train(cfg, window, _gen(run, g) / "train", _gen(run, g - 1) / "model.pt", seed=cfg.seed + g)
             shutil.copyfile(trained, model.with_suffix(".tmp"))
             model.with_suffix(".tmp").replace(model)
         m = _arena(cfg, model, _gen(run, best) / "model.pt", (f"gen{g}", f"gen{best}"), cfg.eval_games,
@@ -219,8 +214,8 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
         if cfg.gnugo_every and g % cfg.gnugo_every == 0 and Path(GNUGO).exists():
             rec["gnugo"] = {}
             for level in cfg.gnugo_levels:
-                r = _match(cfg, _engine(model, cfg), f"{GNUGO} --mode gtp --level {level} --chinese-rules",
-                           (f"gen{g}", f"gnugo{level}"), cfg.gnugo_games, _gen(run, g) / f"vs-gnugo-L{level}")
+                r = _gnugo_match(cfg, model, f"gen{g}", level, cfg.gnugo_games, cfg.eval_visits, cfg.parallel,
+                                 _gen(run, g) / f"vs-gnugo-L{level}")
                 rec["gnugo"][str(level)] = r
         rec["seconds"] = round(prev["seconds"] + time.monotonic() - t0, 1)
         atomic_write_bytes(_gen(run, g) / "done.json", json.dumps(rec, indent=1).encode())
@@ -248,8 +243,6 @@ def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: i
     GNU Go levels (``tengen match``), all at ``visits`` visits; written to ``RUN/final/``, resumable.
 
     ``against``: another model file to play instead of generation ``opponent`` (e.g. another run's)."""
-    from gtp.match import wilson
-
     run = Path(run)
     cfg = load_config(run)
     last = -1
@@ -277,10 +270,8 @@ def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: i
     res[key] = entry(m["score"], m["games"])
     progress(f"gen{last} {key.replace('_', ' ')}: {m['score']:g}/{m['games']}")
     if gnugo_levels and Path(GNUGO).exists():
-        cfg.parallel = parallel
         for level in gnugo_levels:
-            r = _match(cfg, _engine(model, cfg, visits), f"{GNUGO} --mode gtp --level {level} --chinese-rules",
-                       (f"gen{last}", f"gnugo{level}"), gnugo_games, out / f"vs-gnugo-L{level}")
+            r = _gnugo_match(cfg, model, f"gen{last}", level, gnugo_games, visits, parallel, out / f"vs-gnugo-L{level}")
             res[f"vs_gnugo_L{level}"] = entry(r["score"], r["games"])
             progress(f"gen{last} vs GNU Go level {level}: {r['score']:g}/{r['games']}")
     summary = out / "summary.json"
@@ -327,3 +318,7 @@ def report(run: str | Path, png: str | Path | None = None) -> str:
     plt.close(fig)
     tmp.replace(png)
     return text + f"\nplot: {png}"
+
+
+if __name__ == "__main__":  # a training process under torchrun, started by _train
+    _train_process(sys.argv[1], "--resume" in sys.argv[2:])

@@ -18,8 +18,8 @@ Per node:
 
 Positions are not stored in the tree. Selection replays the moves from the root
 position on a scratch copy (``S``/``meta`` of the leaf), with the kernels'
-``_place``/``_set_ko``. Legality below the root uses ``k_legal_basic``
-(simple ko and the suicide rule); **positional/situational superko is only
+``k_play_scratch``. Legality below the root uses ``k_legal_basic`` (simple ko
+and the suicide rule); **positional/situational superko is only
 enforced for the root's children** (``k_legal`` with the game's hash history).
 A terminal node (two passes) is scored by area (Tromp-Taylor) with komi and any
 handicap bonus; territory-scoring games are also scored by area inside the tree.
@@ -57,8 +57,7 @@ from go_engine.game import Game
 
 UNEXPANDED, PENDING, EXPANDED, TERMINAL = 0, 1, 2, 3
 
-__all__ = ["SearchConfig", "Tree", "Search", "LeafBatch", "UniformEvaluator", "NetworkEvaluator",
-           "run_many", "temperature_schedule"]
+__all__ = ["SearchConfig", "Tree", "Search", "LeafBatch", "UniformEvaluator", "NetworkEvaluator", "run_many"]
 
 
 # --------------------------------------------------------------------------- kernels
@@ -121,25 +120,6 @@ def _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, fpu_red):
 
 
 @njit(cache=True)
-def _play_scratch(S, meta, m, capbuf):
-    c = meta[K.M_TOMOVE]
-    if m < 0:
-        meta[K.M_KO] = -1
-        meta[K.M_PASSES] += 1
-    else:
-        ncap, nsui, hd = K._place(S, meta, m, c, capbuf, 0)
-        if c == K.BLACK:
-            meta[K.M_CAPB] += ncap
-            meta[K.M_CAPW] += nsui
-        else:
-            meta[K.M_CAPW] += ncap
-            meta[K.M_CAPB] += nsui
-        K._set_ko(S, meta, m, c, ncap, capbuf, 0)
-        meta[K.M_PASSES] = 0
-    meta[K.M_TOMOVE] = 3 - c
-
-
-@njit(cache=True)
 def k_select_batch(first, nchild, move, prior, N, W, W2, VL, state, tval,
                    root, c_puct, fpu_red, fpu_root, komi,
                    rootS, rootMeta, rootRing, rootHead, rootCount, use_ring,
@@ -174,7 +154,7 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, VL, state, tval,
         while state[nd] == EXPANDED and nchild[nd] > 0:
             red = fpu_root if nd == root else fpu_red
             ch = _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, red)
-            _play_scratch(S, meta, move[ch], capbuf)
+            K.k_play_scratch(S, meta, move[ch], capbuf)
             if use_ring:
                 head = (head + 1) % bRing.shape[1]
                 bRing[i, head, :] = S[K.COLOR]
@@ -476,6 +456,7 @@ class Search:
 
     def __init__(self, game: Game, config: SearchConfig | None = None, seed: int | None = None) -> None:
         self.cfg = config or SearchConfig()
+        self.noise_alpha = self.cfg.noise_alpha  # of the root noise now; set_root_noise changes it
         self.rng = np.random.default_rng(seed)
         self.tree = Tree()
         self._set_game(game.copy())
@@ -582,10 +563,10 @@ class Search:
     def _maybe_noise(self) -> None:
         cfg = self.cfg
         t = self.tree
-        if cfg.noise_alpha is None or self._noised or t.state[t.root] != EXPANDED:
+        if self.noise_alpha is None or self._noised or t.state[t.root] != EXPANDED:
             return
         ch = t.children(t.root)
-        noise = self.rng.dirichlet(np.full(len(ch), cfg.noise_alpha))
+        noise = self.rng.dirichlet(np.full(len(ch), self.noise_alpha))
         p = t.prior[ch.start:ch.stop].astype(np.float64)
         p = (1 - cfg.noise_fraction) * p + cfg.noise_fraction * noise
         t.prior[ch.start:ch.stop] = p / p.sum()
@@ -666,6 +647,13 @@ class Search:
         var = np.maximum(var, 1e-4)
         lcb = np.where(n >= 2, mean - self.cfg.lcb_z * np.sqrt(var / np.maximum(n, 1)), -2.0)
         return ch, n, mean, lcb
+
+    def set_root_noise(self, alpha: float | None) -> None:
+        """Dirichlet noise of concentration ``alpha`` on the root's priors from now on (self-play's full
+        searches): mixed in once the root is expanded, at once if it already is, and at each new root
+        that ``advance`` reaches; ``None`` adds no more."""
+        self.noise_alpha = alpha
+        self._maybe_noise()
 
     def choose(self, temperature: float = 0.0, rng: np.random.Generator | None = None) -> int:
         """The chosen root move as a flat point (``-1`` pass).
@@ -801,15 +789,3 @@ def run_many(searches: list[Search], visits: int, evaluator, batch_size: int = 8
             raise
         for (i, _), (p, v) in zip(batches, results):
             searches[i]._apply(p, v)
-
-
-def temperature_schedule(move_number: int, start: float = 1.0, end: float = 0.0, moves: int = 30,
-                         halflife: float | None = None) -> float:
-    """Temperature for choosing move ``move_number`` (0-based) in self-play.
-
-    ``start`` for the first ``moves`` moves, then ``end``; with ``halflife`` the
-    temperature decays from ``start`` towards ``end`` instead, halving the gap
-    every ``halflife`` moves."""
-    if halflife:
-        return end + (start - end) * 0.5 ** (move_number / halflife)
-    return start if move_number < moves else end

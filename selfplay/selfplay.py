@@ -27,10 +27,12 @@ import numpy as np
 
 from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes
-from go_engine.coords import PASS, index_names, move_index
-from policy.data.shards import WINNER_UNKNOWN, GameRecord, write_shard
+from go_engine.coords import move_index, parse_vertex
+from go_engine.stats import wilson
+from policy.data.shards import GameRecord, write_shard
 
-from .search import EXPANDED, Search, SearchConfig, run_many, temperature_schedule
+from .player import Player, PlayerConfig
+from .search import run_many
 
 
 @dataclass
@@ -46,11 +48,17 @@ class SelfPlayConfig:
     temperature_end: float = 0.2
     temperature_halflife: float | None = None  # default: size * size / 12 moves
     resign_threshold: float = 0.05  # win rate
-    resign_moves: int = 3  # consecutive moves below the threshold
+    resign_moves: int = PlayerConfig.resign_moves  # consecutive moves below the threshold
     no_resign_fraction: float = 0.1
     max_moves: int | None = None  # default: 3 * size * size, then scored as it stands
     noise_alpha: float | None = None  # default: 0.03 * 361 / size^2
     batch_size: int = 8  # leaves per tree per network call
+
+    def player(self) -> PlayerConfig:
+        """How the players of these games choose moves and resign."""
+        return PlayerConfig(temperature=self.temperature, temperature_end=self.temperature_end,
+                            temperature_halflife=self.temperature_halflife or self.size * self.size / 12,
+                            resign_threshold=self.resign_threshold, resign_moves=self.resign_moves)
 
 
 @dataclass
@@ -67,22 +75,18 @@ class GameStats:
 
 
 class _Slot:
+    """A game in progress: its player (for both colours), and the targets and comments of its moves."""
+
     def __init__(self, cfg: SelfPlayConfig, seed: int, rng: np.random.Generator) -> None:
-        self.scfg = SearchConfig(noise_alpha=cfg.noise_alpha or 0.03 * 361 / cfg.size ** 2)
-        self.search = Search(Game(cfg.size, cfg.komi, cfg.rules), self.scfg, seed=seed)
+        self.player = Player(cfg.player(), seed=seed)
+        self.player.new_game(Game(cfg.size, cfg.komi, cfg.rules))
         self.resign_allowed = bool(rng.random() >= cfg.no_resign_fraction)
-        self.low = {"B": 0, "W": 0}
         self.would_resign: str | None = None
-        self.resigned: str | None = None
         self.moves: list[tuple[int, int]] = []
         self.targets: list = []
         self.comments: dict[int, str] = {}
         self.start = time.monotonic()
         self.full = False
-
-    @property
-    def game(self) -> Game:
-        return self.search.game
 
 
 def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, prefix: str, seed: int = 0,
@@ -92,8 +96,7 @@ def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, pref
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     size = cfg.size
-    names = index_names(size)
-    halflife = cfg.temperature_halflife or size * size / 12
+    noise = cfg.noise_alpha or 0.03 * 361 / size ** 2
     max_moves = cfg.max_moves or 3 * size * size
     slots: list[_Slot] = []
     started = 0
@@ -104,42 +107,38 @@ def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, pref
             started += 1
         for s in slots:  # decide each search's kind before it starts: noise goes with full searches
             s.full = bool(rng.random() < cfg.full_fraction)
-            s.scfg.noise_alpha = (cfg.noise_alpha or 0.03 * 361 / size ** 2) if s.full else None
-            if s.full and s.search.tree.state[s.search.tree.root] == EXPANDED:
-                s.search._maybe_noise()  # a reused root is expanded already
+            s.player.search.set_root_noise(noise if s.full else None)
         for kind, visits in ((True, cfg.full_visits), (False, cfg.fast_visits)):
-            group = [s.search for s in slots if s.full == kind]
+            group = [s.player.search for s in slots if s.full == kind]
             if group:
                 run_many(group, visits, evaluator, batch_size=cfg.batch_size)
         finished = []
         for s in slots:
-            g, sr = s.game, s.search
+            p = s.player
+            g, sr = p.game, p.search
             color = g.to_play
             n = len(g.moves)
-            winrate = (sr.root_value() + 1) / 2
             if s.full:
                 dist = sr.policy_target()
                 nz = np.flatnonzero(dist)
                 s.targets.append((nz.astype(np.int16), dist[nz].astype(np.float32)))
             else:
                 s.targets.append(None)
-            s.low[color] = s.low[color] + 1 if winrate < cfg.resign_threshold else 0
-            if s.low[color] >= cfg.resign_moves and n >= size * size // 4:
+            if p.wants_to_resign():
                 if s.resign_allowed:
                     s.targets.pop()
-                    s.resigned = color
                     g.resign(color)
                     finished.append(s)
                     continue
                 s.would_resign = s.would_resign or color
-            point = sr.choose(temperature_schedule(n, cfg.temperature, cfg.temperature_end, halflife=halflife))
+            move = p.choose()
             top = sorted(sr.analysis(5), key=lambda a: -a["visits"])
             s.comments[n + 1] = (f"{'full' if s.full else 'fast'} search, {sr.root_visits} visits, "
-                                 f"win rate {winrate:.3f} for {color}; "
+                                 f"win rate {p.winrate():.3f} for {color}; "
                                  + " ".join(f"{a['move']}:{a['visits']}" for a in top))
-            s.moves.append((1 if color == "B" else 2, move_index(point, size)))
-            s.scfg.noise_alpha = None  # the next search's kind decides its noise
-            sr.advance("pass" if point == PASS else names[point])
+            s.moves.append((1 if color == "B" else 2, move_index(parse_vertex(move, size), size)))
+            sr.set_root_noise(None)  # the next search's kind decides its noise
+            p.play(move)
             if g.is_over or len(g.moves) >= max_moves:
                 finished.append(s)
         for s in finished:
@@ -152,21 +151,16 @@ def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, pref
 
 
 def _finish(s: _Slot, cfg: SelfPlayConfig, out: Path, name: str) -> GameStats:
-    g = s.game
-    score = None
-    if s.resigned:
-        winner = "W" if s.resigned == "B" else "B"
-        result = f"{winner}+R"
-    else:
-        score = float(g.score())  # area, every stone alive: the game was played to two passes (or the cap)
-        winner = None if score == 0 else ("B" if score > 0 else "W")
-        result = "0" if winner is None else f"{winner}+{abs(score):g}"
+    g = s.player.game
+    outcome = s.player.outcome()
+    result = outcome.result()
     key = int.from_bytes(hashlib.blake2b(np.array(s.moves, np.int16).tobytes() + name.encode(),
                                          digest_size=8).digest(), "little")
-    rec = GameRecord(cfg.size, cfg.komi, cfg.rules, s.moves, winner={"B": 1, "W": -1, None: 0}[winner],
-                     margin=score if score is not None else float("nan"), key=key, targets=s.targets)
+    margin = outcome.score
+    rec = GameRecord(cfg.size, cfg.komi, cfg.rules, s.moves, winner={"B": 1, "W": -1, None: 0}[outcome.winner],
+                     margin=margin if margin is not None else float("nan"), key=key, targets=s.targets)
     full = sum(t is not None for t in s.targets)
-    st = GameStats(name, len(s.moves), result, winner, score, full, s.resign_allowed, s.would_resign,
+    st = GameStats(name, len(s.moves), result, outcome.winner, margin, full, s.resign_allowed, s.would_resign,
                    round(time.monotonic() - s.start, 2))
     comments = dict(s.comments)
     comments[0] = (f"Tengen self-play: {cfg.full_visits}/{cfg.fast_visits} visits (full/fast), "
@@ -197,8 +191,6 @@ def load_stats(out: str | Path) -> list[GameStats]:
 
 def summarize(stats: list[GameStats]) -> dict:
     """Games, results by colour, moves, and the resignation false-positive rate with its 95% interval."""
-    from gtp.match import wilson
-
     played_out = [s for s in stats if not s.resign_allowed and s.would_resign]
     wrong = sum(1 for s in played_out if s.winner == s.would_resign)
     lo, hi = wilson(wrong, len(played_out))

@@ -13,7 +13,16 @@ a game finished by two passes the area score must agree with GNU Go's
 over several GNU Go processes.
 
 ``python -m tests.gnugo SIZE SEED`` replays one game and prints what it finds,
-which is how a mismatch reported by the tests is reproduced.
+which is how a mismatch reported by the tests is reproduced. With ``--games N``
+it runs the check at volume (``docs/benchmarks.md``): games ``SEED * 1_000_000
++ k`` for k < N on ``--workers`` GNU Go processes, each mismatch (with its
+replay command) on stderr, then one JSON line on stdout: games, size,
+moves_checked, legality_checks, illegal_ko_points, illegal_suicide_points,
+score_comparisons, score_skipped_dead_stones, score_skipped_move_cap,
+score_skipped_diverged, mismatches, seconds, games_per_s. Exit status 1 if
+any mismatch was found, 2 if GNU Go is not installed::
+
+    python -m tests.gnugo 9 1 --games 2000 --workers 2
 """
 
 from __future__ import annotations
@@ -541,13 +550,35 @@ def run_games(size: int, seeds: Iterable[int], workers: int = 2, binary: str | N
 
 def _main(argv: Sequence[str] | None = None) -> int:
     import argparse
+    import json
+    import sys
 
-    ap = argparse.ArgumentParser(description="Replay one differential game against GNU Go.")
+    ap = argparse.ArgumentParser(description="Replay one differential game against GNU Go, or check many.")
     ap.add_argument("size", type=int)
-    ap.add_argument("seed", type=int)
+    ap.add_argument("seed", type=int, help="the game's seed; with --games, game k has seed SEED * 1_000_000 + k")
+    ap.add_argument("--games", type=int, default=None, help="check this many games and print a JSON summary")
+    ap.add_argument("--workers", type=int, default=2, help="GNU Go processes (threads) in parallel")
+    ap.add_argument("--legality-every", type=int, default=5, help="compare all legal points every N moves")
+    ap.add_argument("--gnugo", default=None, help="path of the gnugo binary (default: $GNUGO, PATH, /usr/games)")
+    ap.add_argument("--show", type=int, default=20, help="print at most this many mismatches")
     args = ap.parse_args(argv)
-    with GnuGo() as gg:
-        r = play_random_game(gg, args.size, args.seed)
+    binary = args.gnugo or find_gnugo()
+    if binary is None:
+        print("GNU Go not found: install it (apt-get install gnugo) or pass --gnugo PATH", file=sys.stderr)
+        return 2
+    if args.games is not None:
+        seeds = range(args.seed * 1_000_000, args.seed * 1_000_000 + args.games)
+        s = run_games(args.size, seeds, workers=args.workers, binary=binary, legality_every=args.legality_every)
+        for m in s.mismatches[: args.show]:
+            print(m, file=sys.stderr)
+        if len(s.mismatches) > args.show:
+            print(f"... and {len(s.mismatches) - args.show} more mismatches", file=sys.stderr)
+        out = s.as_dict()
+        out["games_per_s"] = round(s.games / s.seconds, 2) if s.seconds else None
+        print(json.dumps(out))
+        return 1 if s.mismatches else 0
+    with GnuGo(binary) as gg:
+        r = play_random_game(gg, args.size, args.seed, legality_every=args.legality_every)
     print(f"size {r.size} seed {r.seed} komi {r.komi:g}: {len(r.moves)} moves, "
           f"{'ended by two passes' if r.ended_by_passes else 'stopped at the move cap'}, "
           f"score {'compared' if r.score_compared else 'skipped: ' + r.score_skipped}")

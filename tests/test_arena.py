@@ -3,7 +3,8 @@
 import json
 
 from go_engine.sgf import parse_sgf
-from selfplay.arena import ArenaConfig, load_games, play_match, score_of
+from go_engine.stats import score_of
+from selfplay.arena import ArenaConfig, load_games, play_match
 from selfplay.search import UniformEvaluator
 from selfplay.selfplay import make_evaluator
 

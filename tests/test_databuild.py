@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import policy.databuild as databuild
-from go_engine.sgf import ReadStats, SgfError, read_sgf_inputs
+from go_engine.sgf import ReadStats, read_sgf_inputs
 from policy.data.loader import PositionLoader
 from policy.data.shards import read_shard
 from policy.databuild import BuildOptions, build, is_validation, rank_value, why_empty

@@ -6,8 +6,8 @@ import pytest
 from go_engine import Game
 from go_engine.coords import parse_vertex
 from go_engine.features import HISTORY, NUM_GLOBALS, NUM_PLANES, game_features
-from go_engine.players import random_move
 from policy.data.replay import k_replay
+from tests.players import random_move
 
 
 def _rc(v: str, size: int) -> tuple[int, int]:

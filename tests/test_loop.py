@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from selfplay.loop import LoopConfig, elo, final_eval, load_config, report, run_loop
+from go_engine.stats import elo
+from selfplay.loop import LoopConfig, final_eval, load_config, report, run_loop
 from selfplay.selfplay import SelfPlayConfig
 
 GNUGO = Path("/usr/games/gnugo")
@@ -78,3 +79,17 @@ def test_training_under_torchrun(tmp_path):
     _net, info = load_model(tmp_path / "run" / "gen-001" / "model.pt")
     assert info.training["world_size"] == 2 and info.training["steps"] == 4
     assert info.training["positions"] == 4 * 16 * 2  # each process takes its own batch
+
+
+def test_the_network_under_test_runs_as_tengen_gtp_with_its_options():
+    """The loop's GNU Go matches start the network under test from a TengenCommand: every field must be
+    the tengen gtp option of that name."""
+    from selfplay.match import TengenCommand
+    from tengen_cli import parse_args
+
+    argv = TengenCommand(model="m.pt", visits=50, size=9, komi=6.5, rules="japanese", resign_threshold=0.05,
+                         random_moves=6).argv()
+    assert argv[1:4] == ["-m", "tengen_cli", "gtp"]
+    a = parse_args(argv[3:])
+    assert (a.model, a.visits, a.size, a.komi, a.rules, a.resign_threshold, a.random_moves, a.threads) == \
+        ("m.pt", 50, 9, 6.5, "japanese", 0.05, 6, 1)

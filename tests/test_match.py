@@ -1,13 +1,13 @@
 """tengen match: the GTP client, the referee, forfeits, resume and the summary."""
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from gtp.client import GtpClient, GtpCommandError, GtpTimeout, Limit
-from gtp.match import GameResult, MatchConfig, load_results, run_match, summary, wilson
+from go_engine.gtp_client import GtpClient, GtpCommandError, GtpTimeout, Limit
+from go_engine.stats import wilson
+from selfplay.match import GameResult, MatchConfig, load_results, run_match, summary
 
 GNUGO = "/usr/games/gnugo"
 FAULTY = f"{sys.executable} {Path(__file__).parent / 'engines' / 'faulty_gtp.py'}"

@@ -10,7 +10,7 @@ from go_engine.coords import index_names
 from go_engine.features import game_features
 from go_engine.game import Game
 from selfplay.search import (EXPANDED, TERMINAL, LeafBatch, Search, SearchConfig, UniformEvaluator, leaf_features,
-                             run_many, temperature_schedule)
+                             run_many)
 
 
 class ScoreEvaluator:
@@ -173,6 +173,22 @@ def test_dirichlet_noise():
         assert abs(pr.sum() - 1) < 1e-5
 
 
+def test_root_noise_switched_on_and_off_between_moves():
+    """set_root_noise noises an expanded root at once, once; after None, new roots keep their priors."""
+    s = Search(Game(9), seed=5)
+    s.run(20, UniformEvaluator(), 4)
+    assert np.allclose(s.tree.prior[_root_children(s)], 1 / 82)
+    s.set_root_noise(0.3)
+    noised = s.tree.prior[_root_children(s)].copy()
+    assert noised.std() > 1e-4 and abs(noised.sum() - 1) < 1e-5
+    s.set_root_noise(0.3)
+    assert np.array_equal(s.tree.prior[_root_children(s)], noised)  # the same root is noised once
+    s.set_root_noise(None)
+    s.advance(s.choose_vertex())
+    s.run(20, UniformEvaluator(), 4)
+    assert np.allclose(s.tree.prior[_root_children(s)], 1 / 81)
+
+
 @pytest.mark.parametrize("komi,expect", [(0.5, 1.0), (30.5, -1.0)])
 def test_terminal_after_two_passes(komi, expect):
     # Black owns the board unless komi outweighs it (5x5: area 25 with a few black stones)
@@ -261,12 +277,6 @@ def test_network_evaluator_runs():
     assert -1 <= s.root_value() <= 1
     assert abs(s.tree.prior[_root_children(s)].sum() - 1) < 1e-4
     assert s.choose_vertex() in g.legal_moves()
-
-
-def test_temperature_schedule():
-    assert temperature_schedule(0) == 1.0
-    assert temperature_schedule(40, moves=30) == 0.0
-    assert abs(temperature_schedule(10, start=1.0, end=0.0, halflife=10) - 0.5) < 1e-9
 
 
 def test_root_children_are_the_legal_moves():

@@ -14,7 +14,7 @@ def _records(n=6, size=9, seed=0):
     rng = np.random.default_rng(seed)
     from go_engine import Game
     from go_engine.coords import parse_vertex
-    from go_engine.players import random_move
+    from tests.players import random_move
     out = []
     for i in range(n):
         g = Game(size)
@@ -130,7 +130,7 @@ def test_ownership_target_is_the_stored_settled_owner(tmp_path):
     from go_engine import Game
     from go_engine.coords import parse_vertex
     from go_engine.deadstones import settle
-    from go_engine.players import random_move
+    from tests.players import random_move
     rng = np.random.default_rng(7)
     g = Game(7)
     while not g.is_over:

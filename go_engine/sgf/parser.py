@@ -13,12 +13,11 @@ tree; a tree with too many problems is not SGF.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterable, Iterator, Union
 
 from .decoding import decodings
 from .errors import SgfError
-from .record import SgfGame, build_record
+from .record import RawTree, SgfGame, build_record
 
 DEFAULT_MAX_NODES = 250_000  # nodes in one game tree, variations included
 
@@ -38,20 +37,6 @@ _TREE_SEARCH = re.compile(r"\((?=\s*(?:;|[A-Z][A-Za-z]*\s*\[))|;(?=\s*[A-Z][A-Za
 _LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
 _MAX_NOTES = 20  # syntax warnings kept per game tree
 _MAX_PROBLEMS = 2000  # syntax problems after which a game tree is taken for garbage
-
-
-@dataclass
-class RawTree:
-    """One game tree as the tokenizer found it, before its properties are interpreted."""
-
-    nodes: list  # property dicts (identifier -> list of raw values), in document order
-    parents: list  # index of each node's parent, -1 for the root
-    runs: dict  # first node index -> ["B[pd]", ...] for runs of move-only nodes
-    warnings: list
-    start: int  # offset in the text where the game tree starts
-    problems: int = 0  # syntax problems, to choose among guessed encodings
-    too_big: bool = False  # more than max_nodes nodes
-    garbage: bool = False  # more than _MAX_PROBLEMS syntax problems: not SGF
 
 
 class _Lines:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from ..coords import COLUMNS, MAX_SIZE, MIN_SIZE
 from ..game import Game, IllegalMove, handicap_vertices
@@ -13,9 +13,6 @@ from ..rules import Rules
 from .errors import ReplayError, SgfError
 from .values import (PL_COLOURS, Setup, move_pairs, move_table, parse_komi, parse_result, rules_preset, stone_table,
                      unescape_text)
-
-if TYPE_CHECKING:
-    from .parser import RawTree
 
 
 _GAME_INFO = {"PB": "black", "PW": "white", "BR": "black_rank", "WR": "white_rank", "DT": "date",
@@ -245,6 +242,20 @@ def _read_size(root: dict) -> int:
     if not MIN_SIZE <= cols <= MAX_SIZE:
         raise SgfError(f"SZ[{raw}]: board size must be from {MIN_SIZE} to {MAX_SIZE}")
     return cols
+
+
+@dataclass
+class RawTree:
+    """One game tree as the tokenizer found it, before its properties are interpreted."""
+
+    nodes: list  # property dicts (identifier -> list of raw values), in document order
+    parents: list  # index of each node's parent, -1 for the root
+    runs: dict  # first node index -> ["B[pd]", ...] for runs of move-only nodes
+    warnings: list
+    start: int  # offset in the text where the game tree starts
+    problems: int = 0  # syntax problems, to choose among guessed encodings
+    too_big: bool = False  # more than max_nodes nodes
+    garbage: bool = False  # more than _MAX_PROBLEMS syntax problems: not SGF
 
 
 def build_record(raw: RawTree, source: str, number: int, encoding: str, file_warnings: list,

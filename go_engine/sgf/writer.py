@@ -24,7 +24,6 @@ def _history_setups(game: Game) -> dict[int, Setup]:
     if g.resigned:
         g.undo()
     out: dict[int, Setup] = {}
-    size = game.size
     first = steps[0]
     for i in range(len(hist) - 1, first - 1, -1):
         if hist[i][0] != 0:

@@ -1,5 +1,9 @@
 """A GTP client: drive any GTP engine (GNU Go, Leela Zero, KataGo, Tengen) as a subprocess.
 
+It sits beside the rules and the records, as python-chess's ``chess.engine``
+sits beside its board, so that the match referee (``selfplay.match``), the
+learning loop and the benchmarks reach other programs from low in the stack.
+
 ``GtpClient`` starts the engine, sends one command at a time and returns the
 answer's text; a ``?`` answer raises ``GtpCommandError``, an engine that takes
 longer than the timeout raises ``GtpTimeout`` and one that exits raises

@@ -6,24 +6,56 @@ answer loses the game (a forfeit) instead of corrupting it. Games alternate
 colours, run several at a time (each with fresh engine processes), and each
 finished game is written atomically as ``game-NNNN.sgf`` plus ``game-NNNN.json``,
 so a rerun of the same command skips the games already played.
+
+An engine is a command line; ``TengenCommand`` makes Tengen's own (``tengen
+gtp`` on a model, e.g. the network under test in the loop's GNU Go matches)
+from its options. Its own process keeps each engine's crashes, memory and
+timing apart from the referee's and from the other engine's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
+import shlex
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from go_engine import Game, IllegalMove, write_sgf
+from go_engine import Game, IllegalMove, Outcome, write_sgf
 from go_engine.atomic import atomic_write_bytes
-from selfplay.arena import score_of
+from go_engine.gtp_client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
+from go_engine.stats import score_of, wilson
 
-from .client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
+
+@dataclass(frozen=True)
+class TengenCommand:
+    """``tengen gtp`` with these options, as the command line of a match's engine."""
+
+    model: str
+    visits: int
+    size: int
+    komi: float
+    rules: str
+    resign_threshold: float
+    threads: int | None = 1  # torch threads: a match runs several engines at once
+    random_moves: int = 0
+
+    def argv(self) -> list[str]:
+        """The command line: each field given is the ``tengen gtp`` option of its name."""
+        argv = [sys.executable, "-m", "tengen_cli", "gtp"]
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                argv += [f"--{f.name.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
+        return argv
+
+    def command(self) -> str:
+        """The command line as one string, for ``MatchConfig.engines``."""
+        return shlex.join(self.argv())
 
 
 @dataclass
@@ -59,23 +91,8 @@ class GameResult:
     moves_digest: str = ""  # of the move sequence: games that repeat one another have the same
 
 
-def wilson(wins: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a win rate."""
-    if n == 0:
-        return 0.0, 1.0
-    p = wins / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _start(command: str, log: Path) -> GtpClient:
     return GtpClient(command, stderr=log.open("a"))
-
-
-def _fmt(score: float) -> str:
-    return "0" if score == 0 else f"{'B' if score > 0 else 'W'}+{abs(score):g}"
 
 
 def play_game(cfg: MatchConfig, index: int) -> GameResult:
@@ -96,7 +113,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
     def forfeit(color: str, why: str, text: str) -> None:
         nonlocal result, reason, detail, winner
         other = "W" if color == "B" else "B"
-        result, reason, detail = f"{other}+{'T' if why == 'time' else 'F'}", why, text
+        result, reason, detail = Outcome(other, "time" if why == "time" else "forfeit").result(), why, text
         winner = names[other]
 
     try:
@@ -127,7 +144,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
             dt = time.monotonic() - t0
             seconds[names[color]].append(round(dt, 3))
             if move.lower() == "resign":
-                result, reason, winner = f"{other}+R", "resign", names[other]
+                result, reason, winner = Outcome(other, "resignation").result(), "resign", names[other]
                 detail = f"{names[color]} resigned at move {len(game.moves) + 1}"
                 break
             try:
@@ -158,7 +175,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
             except GtpClientError as err:
                 result, winner, detail = "Void", None, f"{ended}; the scorer failed: {err}"
             else:
-                result = _fmt(score)
+                result = Outcome.from_score(score).result()
                 winner = None if score == 0 else names["B" if score > 0 else "W"]
                 detail = f"{ended}; scored by {cfg.scorer}"
     except GtpClientError:

@@ -1,12 +1,12 @@
-"""A move chooser that needs no network: uniformly random, never filling one's own eye."""
+"""A move chooser that needs no network, for tests: uniformly random, never filling one's own eye."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import kernels as K
-from .coords import parse_vertex
-from .game import Game
+from go_engine import kernels as K
+from go_engine.coords import parse_vertex
+from go_engine.game import Game
 
 
 def candidate_moves(game: Game) -> list[str]:

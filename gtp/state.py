@@ -1,0 +1,224 @@
+"""What Tengen's GTP commands act on: the game, the player and its search, the clock, the evaluator.
+
+``EngineState`` also makes the engine's decisions that are not GTP syntax:
+``genmove`` (the player's search and choice, then the engine's pass policy:
+once the opponent has passed, pass back if that wins, after capturing the
+opponent's dead stones in one's own area; in ``kgs-genmove_cleanup`` never
+resign and capture dead stones before passing), the position's dead stones
+(cached), pondering on the opponent's time and the warm-up before the first
+request. The command handlers in ``gtp.commands`` are mixins over this class.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, TextIO
+
+import numpy as np
+
+from go_engine import deadstones
+from go_engine.coords import COLUMNS
+from go_engine.game import Game, parse_color
+from go_engine.rules import get_rules
+from selfplay.player import Player, PlayerConfig
+from selfplay.search import Search, SearchConfig
+
+from .timecontrol import TimeControl
+
+
+@dataclass
+class EngineOptions:
+    """The options of ``tengen gtp`` and ``tengen play``; the command line takes its defaults from here."""
+
+    visits: int = 200  # per move, those of the subtree kept from the last move included; 1: no search
+    resign_threshold: float = 0.1  # win rate; 0 never resigns
+    playouts: int = 4  # random playouts per leaf, without a network
+    size: int = 19
+    komi: float = 7.5
+    rules: str = "chinese"
+    seed: int | None = None  # of the searches (None: 0) and of the random moves' draws (None: fresh each run)
+    analysis_interval: float = 0.1  # seconds between analysis lines when the request names no interval
+    ponder: bool = False  # search on the opponent's time
+    ponder_visits: int = 100_000  # pondering stops at this many visits
+    move_seconds: float | None = None  # per move when no clock is set (the visit cap still applies)
+    random_moves: int = 0  # opening moves drawn in proportion to visits, so that matches do not repeat games
+
+
+class EngineState:
+    """The engine's game and settings, its player (search tree, move choice, resignation) and clock."""
+
+    def __init__(self, evaluator, options: EngineOptions, log: TextIO | None = None) -> None:
+        self.options = options
+        self.log_file = log if log is not None else sys.stderr
+        self.evaluator = evaluator
+        self.visits = max(1, int(options.visits))
+        self.search_cfg = SearchConfig()
+        player = PlayerConfig(random_moves=max(0, int(options.random_moves)), resign_threshold=options.resign_threshold)
+        self.player = Player(player, self.search_cfg, seed=0 if options.seed is None else options.seed,
+                             rng=np.random.default_rng(options.seed))
+        self.size, self.komi, self.rules = options.size, float(options.komi), options.rules
+        self.game = Game(self.size, self.komi, self.rules)
+        self.clock = TimeControl()
+        self._dead_cache: tuple | None = None
+
+    @property
+    def search(self) -> Search | None:
+        """The player's search tree (of the last move searched), if any."""
+        return self.player.search
+
+    def log(self, msg: str) -> None:
+        print(msg, file=self.log_file, flush=True)
+
+    # -- the game
+    def new_game(self) -> None:
+        """An empty board of the engine's size, komi and rules."""
+        self.game = Game(self.size, self.komi, self.rules)
+        self.player.reset()
+        self.clock.new_game()
+
+    def set_komi(self, komi: float) -> None:
+        self.komi = komi
+        self.game.komi = komi
+        self.player.reset()
+
+    def set_rules(self, name: str) -> None:
+        """Play on under the rules ``name``: the moves so far are replayed (``ValueError`` after setup stones)."""
+        rules = get_rules(name)
+        g = self.game
+        if g.history:
+            if any(c == 0 for c, _ in g.history):
+                raise ValueError("cannot change rules after setup stones")
+            ng = Game(g.size, g.komi, rules)
+            for c, v in g.moves:
+                ng.play(v, c)
+            self.game = ng
+        else:
+            self.game = Game(g.size, g.komi, rules)
+        self.rules = rules.name
+        self.player.reset()
+
+    def load(self, game: Game) -> None:
+        """Go on from ``game`` (a loaded record): its size and komi become the engine's."""
+        self.game = game
+        self.size, self.komi = game.size, game.komi
+        self.player.reset()
+
+    def dead_stones(self, game: Game | None = None) -> list[str]:
+        """Stones whose chain is owned by the opponent in most random playouts of the position."""
+        g = game or self.game
+        key = (g.hash, g.to_play, len(g.history), g.komi)
+        if self._dead_cache and self._dead_cache[0] == key:
+            return self._dead_cache[1]
+        dead = deadstones.dead_stones(g)
+        self._dead_cache = (key, dead)
+        return dead
+
+    # -- moves
+    def budget(self, color: str) -> float | None:
+        """Seconds to spend on ``color``'s next move, or None for no limit but the visits."""
+        b = self.clock.budget(color, int((self.game.board == 0).sum()))
+        return self.options.move_seconds if b is None else b
+
+    def genmove(self, color: str, cleanup: bool = False, play: bool = True,
+                on_chunk: Callable[[Search], None] | None = None) -> str:
+        """``color``'s move (a vertex, ``pass`` or ``resign``), played unless ``play`` is False;
+        ``on_chunk`` sees the search as it grows. ``cleanup``: kgs-genmove_cleanup."""
+        c = parse_color(color)
+        g = ready_to_move(self.game, c)
+        budget = self.budget(c)
+        t0 = time.monotonic()
+        deadline = None if budget is None else t0 + budget
+        raw = self.visits <= 1 and deadline is None  # no search: the network's favourite legal move
+        s = self.player.think(g, self.evaluator, 1 if raw else self.visits, deadline, on_chunk)
+        move = self.player.choose(by_prior=raw)
+        winrate = self.player.winrate()
+        if not cleanup and self.player.wants_to_resign():
+            self.log(f"resigning at winrate {winrate:.3f}")
+            return "resign"
+        last_pass = bool(g.moves) and g.moves[-1][1] == "pass"
+        if cleanup:
+            opp = 1 if c == "W" else -1
+            dead = [v for v in self.dead_stones(g) if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == opp]
+            if move == "pass" and dead:
+                move = self._cleanup_move(g, c, s, dead)
+        elif move != "pass" and last_pass:
+            # The opponent passed: pass back if that wins. Under area scoring the win must not hang
+            # on our estimate of dead stones: while the opponent's dead stones stand in our area,
+            # capture them first (it costs nothing there), so that any scorer agrees.
+            sign = 1 if c == "B" else -1
+            dead = self.dead_stones(g)
+            if sign * g.final_score(dead) > 0:
+                theirs = [v for v in dead if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == -sign]
+                if g.rules.scoring == "territory" or not theirs or sign * g.score() > 0:
+                    move = "pass"
+                else:
+                    move = self._cleanup_move(g, c, s, theirs)
+        self.log(f"genmove {c}: {move} winrate {winrate:.3f} visits {s.root_visits}"
+                 f" in {time.monotonic() - t0:.2f}s")
+        if play:
+            g.play(move, c)
+        return move
+
+    def _cleanup_move(self, g: Game, c: str, s: Search, dead: list[str]) -> str:
+        """A move that attacks the ``dead`` stones (a liberty of theirs, the search's favourite of
+        those first), else the search's best move other than a pass."""
+        legal = set(g.legal_moves(c))
+        libs = []
+        for v in dead:
+            r, col = int(v[1:]) - 1, COLUMNS.index(v[0])
+            for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                rr, cc = r + dr, col + dc
+                if 0 <= rr < g.size and 0 <= cc < g.size:
+                    nv = f"{COLUMNS[cc]}{rr + 1}"
+                    if nv in legal and nv not in libs:
+                        libs.append(nv)
+        ranked = [a["move"] for a in s.analysis() if a["move"] != "pass"]
+        for m in ranked:
+            if m in libs:
+                return m
+        return libs[0] if libs else ranked[0] if ranked else "pass"
+
+    def best_moves(self, n: int = 3) -> list[dict]:
+        """The search's best moves for the player to move, without playing (``tengen play``'s hint)."""
+        g = self.game
+        budget = self.budget(g.to_play)
+        s = self.player.think(g, self.evaluator, self.visits, None if budget is None else time.monotonic() + budget)
+        return s.analysis(n)
+
+    # -- between requests
+    def ponder(self, pending: Callable[[], bool]) -> None:
+        """Search the position after our last move until ``pending`` says a request has arrived (the
+        opponent's time). The tree is kept: when the opponent plays, the next genmove starts from its
+        subtree."""
+        if self.player.search is None or self.game.is_over:
+            return
+        s = self.player.sync(self.game)
+        start = s.root_visits
+        while not pending() and s.root_visits < self.options.ponder_visits:
+            s.run(8, self.evaluator, batch_size=8)
+        self.log(f"pondered {s.root_visits - start} visits")
+
+    def warm_up(self) -> float:
+        """Load the compiled kernels and run the network once, before the first request, so that the
+        first genmove under a clock does not pay for them; returns the seconds it took."""
+        t0 = time.monotonic()
+        s = Search(Game(self.size, self.komi, self.rules), self.search_cfg, seed=self.player.seed)
+        s.run(16, self.evaluator, batch_size=8)
+        s.advance(s.choose_vertex())  # tree reuse, as after every move of a game
+        s.run(8, self.evaluator, batch_size=8)
+        s.analysis()
+        self.dead_stones(s.game)  # the playouts that run once the opponent passes
+        self._dead_cache = None
+        return time.monotonic() - t0
+
+
+def ready_to_move(game: Game, color: str | None = None) -> Game:
+    """``game`` itself, with play resumed after two passes (GTP lets moves and analysis follow them)
+    and ``color`` to move if given."""
+    if game.passes >= 2 and game.resigned is None:
+        game.resume()
+    if color is not None and game.to_play != color:
+        game.to_play = color
+    return game
