@@ -132,9 +132,10 @@ def cmd_selfplay(args: argparse.Namespace) -> int:
     """Self-play games written as SGF and training shards."""
     from selfplay.selfplay import SelfPlayConfig, run_selfplay
 
-    cfg = SelfPlayConfig(size=args.size, komi=args.komi, rules=args.rules, full_visits=args.full_visits,
-                         fast_visits=args.fast_visits, full_fraction=args.full_fraction, parallel=args.parallel,
-                         resign_threshold=args.resign_threshold, no_resign_fraction=args.no_resign_fraction)
+    cfg = SelfPlayConfig(size=args.size, komi=args.komi, komi_stdev=args.komi_stdev, rules=args.rules,
+                         full_visits=args.full_visits, fast_visits=args.fast_visits, full_fraction=args.full_fraction,
+                         parallel=args.parallel, resign_threshold=args.resign_threshold,
+                         no_resign_fraction=args.no_resign_fraction)
     summary = run_selfplay(args.model, cfg, args.games, args.out, workers=args.workers, device=args.device,
                            seed=args.seed)
     text = json.dumps(summary, indent=1)
@@ -302,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="as for tengen gtp; none: uniform priors, value 0")
     sp = SelfPlayConfig()
     p.add_argument("--size", type=int, default=sp.size)
-    p.add_argument("--komi", type=float, default=sp.komi)
+    p.add_argument("--komi", type=float, default=sp.komi, help="the mean komi (default %(default)s)")
+    p.add_argument("--komi-stdev", type=float, default=sp.komi_stdev,
+                   help="spread of each game's komi around --komi, in points (default: size / 3; 0: fixed)")
     p.add_argument("--rules", default=sp.rules)
     p.add_argument("--full-visits", type=int, default=sp.full_visits, help="visits of a full search (a policy target)")
     p.add_argument("--fast-visits", type=int, default=sp.fast_visits, help="visits of a fast search")

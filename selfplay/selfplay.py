@@ -6,11 +6,15 @@ a fast one (``fast_visits``, no noise, no policy target): KataGo's playout cap
 randomization. A player resigns after ``resign_moves`` consecutive moves with
 its win rate below ``resign_threshold``, except in a ``no_resign_fraction`` of
 games, which are played out to measure how often resigning would have been
-wrong. Every finished game is written at once, atomically, three times over:
-``NAME.sgf`` (visits and value in each move's comment), ``NAME.npz`` (a
-one-game training shard with the visit distributions, the outcome and, when
-the game ended by passing, the final position) and ``NAME.json`` (its
-statistics). A killed run loses only the games in progress.
+wrong. Every game draws its komi around ``komi`` (``komi_stdev``, as KataGo
+varies komi), so that the network learns to read it. A game that ends on the
+board (two passes, or the move cap) is scored with its dead stones settled by
+the playout estimate (``go_engine.deadstones``), which also gives its
+ownership target. Every finished game is written at once, atomically, three
+times over: ``NAME.sgf`` (visits and value in each move's comment), ``NAME.npz``
+(a one-game training shard with the visit distributions, the outcome, the
+margin and the settled ownership) and ``NAME.json`` (its statistics). A killed
+run loses only the games in progress.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import numpy as np
 
 from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes
+from go_engine.deadstones import settle
+from go_engine.game import Outcome
 from go_engine.coords import move_index, parse_vertex
 from go_engine.stats import wilson
 from policy.data.shards import GameRecord, write_shard
@@ -38,7 +44,8 @@ from .search import run_many
 @dataclass
 class SelfPlayConfig:
     size: int = 9
-    komi: float = 7.0
+    komi: float = 7.0  # the mean komi; each game draws its own around it
+    komi_stdev: float | None = None  # default: size / 3 points; 0 plays every game at ``komi``
     rules: str = "chinese"
     full_visits: int = 200
     fast_visits: int = 40
@@ -53,6 +60,11 @@ class SelfPlayConfig:
     max_moves: int | None = None  # default: 3 * size * size, then scored as it stands
     noise_alpha: float | None = None  # default: 0.03 * 361 / size^2
     batch_size: int = 8  # leaves per tree per network call
+
+    def game_komi(self, rng: np.random.Generator) -> float:
+        """A game's komi: normal around ``komi``, in half points."""
+        stdev = self.size / 3 if self.komi_stdev is None else self.komi_stdev
+        return float(np.round(2.0 * (self.komi + rng.normal(0.0, stdev))) / 2.0) if stdev > 0 else self.komi
 
     def player(self) -> PlayerConfig:
         """How the players of these games choose moves and resign."""
@@ -79,7 +91,7 @@ class _Slot:
 
     def __init__(self, cfg: SelfPlayConfig, seed: int, rng: np.random.Generator) -> None:
         self.player = Player(cfg.player(), seed=seed)
-        self.player.new_game(Game(cfg.size, cfg.komi, cfg.rules))
+        self.player.new_game(Game(cfg.size, cfg.game_komi(rng), cfg.rules))
         self.resign_allowed = bool(rng.random() >= cfg.no_resign_fraction)
         self.would_resign: str | None = None
         self.moves: list[tuple[int, int]] = []
@@ -150,15 +162,25 @@ def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, pref
     return stats
 
 
+def settled_outcome(g: Game, seed: int) -> tuple[Outcome, np.ndarray | None]:
+    """The outcome of a finished self-play game and its ownership target: a resignation as it is; a
+    game ended on the board scored with its dead stones removed, with their owners."""
+    if g.resigned:
+        return g.outcome(), None
+    settled = settle(g, seed=seed)
+    return Outcome.from_score(float(g.final_score(settled.dead))), settled.ownership
+
+
 def _finish(s: _Slot, cfg: SelfPlayConfig, out: Path, name: str) -> GameStats:
     g = s.player.game
-    outcome = s.player.outcome()
-    result = outcome.result()
     key = int.from_bytes(hashlib.blake2b(np.array(s.moves, np.int16).tobytes() + name.encode(),
                                          digest_size=8).digest(), "little")
+    outcome, owner = settled_outcome(g, key & 0xFFFF)
+    result = outcome.result()
     margin = outcome.score
-    rec = GameRecord(cfg.size, cfg.komi, cfg.rules, s.moves, winner={"B": 1, "W": -1, None: 0}[outcome.winner],
-                     margin=margin if margin is not None else float("nan"), key=key, targets=s.targets)
+    rec = GameRecord(cfg.size, g.komi, cfg.rules, s.moves, winner={"B": 1, "W": -1, None: 0}[outcome.winner],
+                     margin=margin if margin is not None else float("nan"), key=key, targets=s.targets,
+                     owner=owner)
     full = sum(t is not None for t in s.targets)
     st = GameStats(name, len(s.moves), result, outcome.winner, margin, full, s.resign_allowed, s.would_resign,
                    round(time.monotonic() - s.start, 2))

@@ -74,3 +74,26 @@ def test_run_resumes_and_spreads_over_worker_processes(tmp_path):
     assert summary["games"] == 5 and len(list(tmp_path.glob("*.json"))) == 5
     assert len({json.loads(f.read_text())["name"] for f in tmp_path.glob("*.json")}) == 5
     assert run_selfplay("none", cfg, 5, tmp_path)["games"] == 5  # nothing left to play
+
+
+def test_games_vary_komi_and_record_settled_ownership_and_score(tmp_path):
+    from go_engine.deadstones import settle
+
+    cfg = SelfPlayConfig(size=5, komi=3.5, komi_stdev=4.0, full_visits=16, fast_visits=4, full_fraction=0.5,
+                         parallel=4, no_resign_fraction=1.0)  # every game played to the end
+    stats = play_games(UniformEvaluator(), cfg, 6, tmp_path, "k", seed=5)
+    komis = set()
+    for s in stats:
+        shard = read_shard(tmp_path / f"{s.name}.npz")
+        game = parse_sgf((tmp_path / f"{s.name}.sgf").read_bytes())[0]
+        assert float(shard.komi[0]) == game.komi and game.komi * 2 == round(game.komi * 2)
+        komis.add(game.komi)
+        owner = shard.game_owner(0)
+        assert owner is not None and owner.shape == (5, 5)
+        final = game.replay()
+        settled = settle(final, seed=int(shard.key[0]) & 0xFFFF)
+        assert np.array_equal(owner, settled.ownership)
+        assert shard.margin[0] == pytest.approx(final.final_score(settled.dead)) == pytest.approx(s.score)
+    assert len(komis) >= 3
+    fixed = SelfPlayConfig(size=5, komi=3.5, komi_stdev=0.0)
+    assert {fixed.game_komi(np.random.default_rng(i)) for i in range(5)} == {3.5}
