@@ -235,6 +235,12 @@ class Game:
         """Whether ``play(move, color)`` would succeed."""
         return self.why_illegal(move, color) is None
 
+    def fills_own_eye(self, move: str, color: str | None = None) -> bool:
+        """Whether ``move`` would fill an eye of ``color`` (an empty point all of whose neighbours,
+        and enough diagonals, are ``color``'s): the move random playouts never make."""
+        p = self._point(move)
+        return p != PASS and self._S[K.COLOR, p] == K.EMPTY and bool(K.k_is_eye(self._S, self._meta, p, self._color(color)))
+
     def why_illegal(self, move: str, color: str | None = None) -> str | None:
         """Why ``move`` is illegal for ``color``, or ``None`` when it is legal."""
         p = self._point(move)

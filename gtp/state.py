@@ -143,6 +143,13 @@ class EngineState:
             dead = [v for v in self.dead_stones(g) if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == opp]
             if move == "pass" and dead:
                 move = self._cleanup_move(g, c, s, dead)
+        elif move == "pass":
+            # Never pass into a lost count: the search scores two passes by Tromp-Taylor (every stone
+            # alive), so with groups in chaos or dead stones standing it can see a win where the
+            # count with dead stones removed, the way the game will be scored, is a loss.
+            sign = 1 if c == "B" else -1
+            if sign * g.final_score(self.dead_stones(g)) <= 0:
+                move = self._play_on_move(g, c, s)
         elif move != "pass" and last_pass:
             # The opponent passed: pass back if that wins. Under area scoring the win must not hang
             # on our estimate of dead stones: while the opponent's dead stones stand in our area,
@@ -160,6 +167,14 @@ class EngineState:
         if play:
             g.play(move, c)
         return move
+
+    def _play_on_move(self, g: Game, c: str, s: Search) -> str:
+        """The search's favourite move other than a pass that does not fill one of ``c``'s own eyes,
+        or ``pass`` when there is none."""
+        for a in s.analysis(min_moves=len(g.legal_moves(c))):
+            if a["move"] != "pass" and not g.fills_own_eye(a["move"], c):
+                return a["move"]
+        return "pass"
 
     def _cleanup_move(self, g: Game, c: str, s: Search, dead: list[str]) -> str:
         """A move that attacks the ``dead`` stones (a liberty of theirs, the search's favourite of

@@ -321,3 +321,51 @@ def test_config_file_gives_defaults_the_command_line_overrides(tmp_path, capsys)
         parse_args(["gtp", "--config", str(cfg)])
     with pytest.raises(ValueError, match="No such file"):
         parse_args(["gtp", "--config", str(tmp_path / "missing.toml")])
+
+
+class _LovesPassing:
+    """Priors all on pass, every position even: a search that passes whenever it may."""
+
+    needs_history = False
+
+    def __call__(self, leaves):
+        import numpy as np
+
+        from selfplay.search import UniformEvaluator
+        p, v = UniformEvaluator()(leaves)
+        p = np.full_like(p, 1e-4)
+        p[:, -1] = 1.0
+        return p, np.zeros_like(v)
+
+
+CHAOS = """
+. . . . . . . . .
+. . X . . . X . .
+. X O . . . O X .
+. . X . . . X . .
+X X X X X X X X X
+O O O O O O O O O
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+"""
+
+
+def test_no_pass_into_a_count_that_loses_once_dead_stones_are_removed():
+    # White's stones C7 and G7 are dead in Black's area: counted as they stand (Tromp-Taylor) White
+    # wins by 23.5, with them removed Black wins by 8.5. Black has passed; White must not pass back.
+    from go_engine.game import Game
+
+    eng = GtpEngine(visits=24, log=io.StringIO())
+    eng.evaluator = _LovesPassing()
+    g = Game.from_diagram(CHAOS, to_play="B", komi=0.5)
+    g.play("pass")
+    eng.load(g)
+    assert g.score() < 0 < g.final_score(eng.dead_stones(g))
+    move = eng.genmove("W", play=False)
+    assert move not in ("pass", "resign") and not g.fills_own_eye(move, "W")
+    # where the count with dead stones removed wins, the same search passes back
+    won = Game.from_diagram(CHAOS, to_play="B", komi=20.5)
+    won.play("pass")
+    eng.load(won)
+    assert eng.genmove("W", play=False) == "pass"
