@@ -27,9 +27,9 @@ from go_engine import kernels as K
 from go_engine.coords import COLUMNS, PASS
 from go_engine.game import Game, IllegalMove, handicap_vertices
 from go_engine import deadstones
-from go_engine.playout import k_playouts
 from go_engine.rules import get_rules
-from selfplay.search import LeafBatch, NetworkEvaluator, Search, SearchConfig
+from selfplay.evaluators import NetworkEvaluator, PlayoutEvaluator
+from selfplay.search import Search, SearchConfig
 
 NAME = "Tengen"
 VERSION = "0.1"
@@ -54,44 +54,6 @@ def fmt_score(s: float) -> str:
     if s == 0:
         return "0"
     return f"{'B' if s > 0 else 'W'}+{abs(s):g}"
-
-
-class PlayoutEvaluator:
-    """Uniform priors over moves that do not fill one's own eye; value from random playouts."""
-
-    needs_history = False
-
-    def __init__(self, playouts: int = 4, seed: int = 0) -> None:
-        self.playouts = playouts
-        self.seed = seed
-
-    def __call__(self, leaves: LeafBatch) -> tuple[np.ndarray, np.ndarray]:
-        n, size = len(leaves), leaves.size
-        a = size * size + 1
-        st = size + 2
-        line = np.minimum(np.arange(size), np.arange(size)[::-1])
-        shape = np.where(line == 0, 0.3, np.where(line == 1, 0.7, 1.0))
-        base = np.append(np.outer(shape, shape).ravel() ** 0.5, 0.2).astype(np.float32)
-        rng = np.random.default_rng(self.seed)
-        pri = base * rng.uniform(0.8, 1.2, size=(n, a)).astype(np.float32)
-        val = np.zeros(n, dtype=np.float32)
-        scores = np.zeros(self.playouts, dtype=np.int64)
-        own = np.zeros(leaves.S.shape[2], dtype=np.int64)
-        for i in range(n):
-            S, meta = leaves.S[i], leaves.meta[i]
-            c = int(meta[K.M_TOMOVE])
-            col = S[K.COLOR]
-            for r in range(size):
-                for q in range(size):
-                    p = (r + 1) * st + q + 1
-                    if col[p] == K.EMPTY and K.k_is_eye(S, meta, p, c):
-                        pri[i, r * size + q] = 0.0
-            self.seed += 1
-            k_playouts(S, meta, self.playouts, self.seed, 3 * size * size, scores, own)
-            d = scores.astype(np.float64) - leaves.komi
-            v = 0.5 * math.tanh(float(d.mean()) / size) + 0.5 * float(np.mean(np.sign(d)))
-            val[i] = v if c == K.BLACK else -v
-        return pri, val
 
 
 class GtpEngine:

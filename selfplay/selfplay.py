@@ -227,7 +227,7 @@ def make_evaluator(model: str | None, device: str = "cpu"):
     """The network of ``model`` (default: the bundled one), or uniform priors without one."""
     from policy.modelfile import load_model, resolve_model
 
-    from .search import NetworkEvaluator, UniformEvaluator
+    from .evaluators import NetworkEvaluator, UniformEvaluator
 
     path = resolve_model(model)
     if path is None:

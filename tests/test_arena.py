@@ -4,7 +4,7 @@ import json
 
 from go_engine.sgf import parse_sgf
 from selfplay.arena import ArenaConfig, load_games, play_match, score_of
-from selfplay.search import UniformEvaluator
+from selfplay.evaluators import UniformEvaluator
 from selfplay.selfplay import make_evaluator
 
 
