@@ -20,7 +20,7 @@ from go_engine.playout import k_playouts
 
 from .search import Evaluation, LeafBatch
 
-__all__ = ["UniformEvaluator", "NetworkEvaluator", "PlayoutEvaluator", "leaf_features"]
+__all__ = ["UniformEvaluator", "NetworkEvaluator", "PlayoutEvaluator", "leaf_features", "load_evaluator"]
 
 
 class UniformEvaluator:
@@ -132,3 +132,16 @@ class PlayoutEvaluator:
             score[i] = sign * float(d.mean())
             own[i] = sign * owners.reshape(st, st)[1:-1, 1:-1] / self.playouts
         return Evaluation(pri, val, score, own)
+
+
+def load_evaluator(model: str | None, device: str = "cpu", playouts: int | None = None, seed: int = 0):
+    """The ``NetworkEvaluator`` of ``model`` (default: ``$TENGEN_MODEL``, else the bundled network);
+    for ``"none"``, a ``PlayoutEvaluator`` with ``playouts`` per leaf, or a ``UniformEvaluator``
+    without ``playouts``."""
+    from policy.modelfile import load_model, resolve_model
+
+    path = resolve_model(model)
+    if path is None:
+        return UniformEvaluator() if playouts is None else PlayoutEvaluator(playouts, seed)
+    net, _info = load_model(path, device)
+    return NetworkEvaluator(net, device)
