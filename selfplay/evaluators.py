@@ -10,7 +10,9 @@ Every figure is from the view of the player to move at the leaf (see ``Evaluatio
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 
 import numpy as np
 
@@ -61,11 +63,17 @@ class NetworkEvaluator:
     already in points and the ownership head is tanh per point, both for the
     player to move. History planes are exact: the leaf's ring holds the colours
     of the positions along the game and the tree path. Features use the
-    identity symmetry."""
+    identity symmetry.
+
+    ``cache_size`` > 0 keeps the answers for that many positions (least recently
+    used out first), keyed by a 128-bit digest of the network's inputs, as
+    KataGo's network cache: a position met again (a transposition, or the same
+    line in the trees of neighbouring positions of a game under analysis) costs
+    no network call, and a batch evaluates each distinct position once."""
 
     needs_history = True
 
-    def __init__(self, model, device: str = "cpu", prepare: bool = True) -> None:
+    def __init__(self, model, device: str = "cpu", prepare: bool = True, cache_size: int = 0) -> None:
         import torch
 
         self.torch = torch
@@ -76,17 +84,45 @@ class NetworkEvaluator:
             model = prepare_for_inference(model, device)
         self.model = model
         self.device = device
+        self.cache_size = cache_size
+        self._cache: OrderedDict[bytes, tuple] = OrderedDict()
+        self.hits = self.misses = 0
 
-    def __call__(self, leaves: LeafBatch) -> Evaluation:
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def _network(self, planes: np.ndarray, globs: np.ndarray) -> list[np.ndarray]:
         torch = self.torch
-        planes, globs = leaf_features(leaves)
         with torch.inference_mode():
             out = self.model(torch.from_numpy(planes).to(self.device, torch.float32),
                              torch.from_numpy(globs).to(self.device))
             pri = torch.softmax(out["policy"].float(), dim=1)
             val = torch.tanh(out["value"].float() * 0.5)
-            heads = [t.cpu().numpy() for t in (pri, val, out["score"].float(), out["ownership"].float())]
-        return Evaluation(*heads)
+            return [t.cpu().numpy() for t in (pri, val, out["score"].float(), out["ownership"].float())]
+
+    def __call__(self, leaves: LeafBatch) -> Evaluation:
+        planes, globs = leaf_features(leaves)
+        if not self.cache_size:
+            return Evaluation(*self._network(planes, globs))
+        keys = [hashlib.blake2b(planes[i].tobytes() + globs[i].tobytes(), digest_size=16).digest()
+                for i in range(len(leaves))]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))  # distinct positions, in order
+        self.hits += len(keys) - len(todo)
+        self.misses += len(todo)
+        if todo:
+            first: dict[bytes, int] = {}
+            for i, k in enumerate(keys):
+                first.setdefault(k, i)
+            rows = [first[k] for k in todo]
+            heads = self._network(planes[rows], globs[rows])
+            for j, k in enumerate(todo):
+                self._cache[k] = tuple(h[j] for h in heads)
+        found = [self._cache[k] for k in keys]
+        for k in keys:
+            self._cache.move_to_end(k)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return Evaluation(*(np.stack([f[h] for f in found]) for h in range(4)))
 
 
 class PlayoutEvaluator:
@@ -134,14 +170,15 @@ class PlayoutEvaluator:
         return Evaluation(pri, val, score, own)
 
 
-def load_evaluator(model: str | None, device: str = "cpu", playouts: int | None = None, seed: int = 0):
-    """The ``NetworkEvaluator`` of ``model`` (default: ``$TENGEN_MODEL``, else the bundled network);
-    for ``"none"``, a ``PlayoutEvaluator`` with ``playouts`` per leaf, or a ``UniformEvaluator``
-    without ``playouts``."""
+def load_evaluator(model: str | None, device: str = "cpu", playouts: int | None = None, seed: int = 0,
+                   cache_size: int = 0):
+    """The ``NetworkEvaluator`` of ``model`` (default: ``$TENGEN_MODEL``, else the bundled network;
+    ``cache_size``: see there); for ``"none"``, a ``PlayoutEvaluator`` with ``playouts`` per leaf, or a
+    ``UniformEvaluator`` without ``playouts``."""
     from policy.modelfile import load_model, resolve_model
 
     path = resolve_model(model)
     if path is None:
         return UniformEvaluator() if playouts is None else PlayoutEvaluator(playouts, seed)
     net, _info = load_model(path, device)
-    return NetworkEvaluator(net, device)
+    return NetworkEvaluator(net, device, cache_size=cache_size)
