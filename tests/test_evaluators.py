@@ -65,3 +65,33 @@ def test_uniform_evaluator_has_no_ownership():
     ev = UniformEvaluator()(_leaves([Game(7)]))
     assert ev.ownership is None and ev.values[0] == 0 and ev.scores[0] == 0
     assert np.allclose(ev.priors, 1 / 50)
+
+
+def test_network_cache_answers_repeated_positions_without_the_network():
+    torch = pytest.importorskip("torch")
+    from policy.model import GoNet, NetConfig
+
+    torch.manual_seed(1)
+    model = GoNet(NetConfig(blocks=2, channels=16, gpool_every=2)).eval()
+    plain, cached = NetworkEvaluator(model), NetworkEvaluator(model, cache_size=3)
+    a, b = Game(9), Game(9)
+    b.play("E5")
+    calls = []
+    net = cached._network
+    cached._network = lambda p, g: calls.append(len(p)) or net(p, g)
+    leaves = _leaves([a, b, a])  # a position twice in one batch: evaluated once
+    want, got = plain(leaves), cached(leaves)
+    for field in ("priors", "values", "scores", "ownership"):
+        np.testing.assert_allclose(getattr(got, field), getattr(want, field), rtol=1e-5, atol=1e-6)
+    assert calls == [2] and (cached.hits, cached.misses) == (1, 2)
+    cached(_leaves([b]))
+    assert calls == [2] and cached.hits == 2  # met again: no network call
+    c, d = b.copy(), b.copy()
+    c.play("C3")
+    d.play("G7")
+    cached(_leaves([c, d]))  # four positions seen, room for three: the least recently used goes
+    cached(_leaves([a]))
+    assert calls == [2, 2, 1]
+    cached.clear_cache()
+    cached(_leaves([b]))
+    assert calls == [2, 2, 1, 1]
