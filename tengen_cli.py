@@ -112,6 +112,24 @@ def cmd_gtp(args: argparse.Namespace) -> int:
                    move_seconds=args.move_seconds, random_moves=args.random_moves)
 
 
+def cmd_analysis(args: argparse.Namespace) -> int:
+    """KataGo's JSON analysis engine on stdin/stdout, for KaTrain and review tools."""
+    from gtp.analysis_engine import run_analysis
+
+    return run_analysis(model=args.model, device=args.device, threads=args.threads, playouts=args.playouts,
+                        cache=args.cache, max_visits=args.visits, positions=args.positions, leaves=args.leaves,
+                        report_as=args.report_as, seed=args.seed)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Every move of a game analysed: an annotated SGF and a graph."""
+    from gtp.review import run_review
+
+    return run_review(args.sgf, model=args.model, device=args.device, threads=args.threads, visits=args.visits,
+                      out=args.out, png=args.png, game=args.game, mistakes=args.mistakes,
+                      positions=args.positions, progress=not args.quiet)
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     """Games between two GTP engines, refereed, with a summary and intervals."""
     from go_engine.gtp_client import Limit
@@ -276,6 +294,37 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the searches and of those draws (default: searches 0, draws fresh each run)")
     p.add_argument("--config", default=None, help="TOML file of these options (top level or a [gtp] table)")
     p.set_defaults(func=cmd_gtp)
+
+    p = sub.add_parser("analysis", help="KataGo's JSON analysis engine on stdin/stdout (for KaTrain and tools)")
+    p.add_argument("--model", default=None, help="as for tengen gtp; none: random playouts")
+    p.add_argument("--visits", type=int, default=500, help="visits per position when a query sets no maxVisits")
+    p.add_argument("--positions", type=int, default=32, help="positions searched at once (their leaves share "
+                   "each network call)")
+    p.add_argument("--leaves", type=int, default=4, help="leaves each position adds to a network call")
+    p.add_argument("--cache", type=int, default=1 << 15, help="positions whose network answers are kept "
+                   "(neighbouring positions of a game share lines); 0: none")
+    p.add_argument("--report-as", default="SIDETOMOVE", choices=["BLACK", "WHITE", "SIDETOMOVE"],
+                   help="whose view winrates, scores and ownership take (a query's reportAnalysisWinratesAs wins)")
+    p.add_argument("--playouts", type=int, default=4, help="random playouts per leaf without a model")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the network (default: torch's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_analysis)
+
+    p = sub.add_parser("review", help="analyse every move of a game: SGF with win rates, scores and mistakes, "
+                       "and a graph")
+    p.add_argument("sgf", help="the game (SGF)")
+    p.add_argument("--visits", type=int, default=100, help="visits per position")
+    p.add_argument("--out", default=None, help="reviewed SGF (default: GAME-review.sgf beside the game)")
+    p.add_argument("--png", default=None, help="graph of win rate and score (default: the SGF's name, .png)")
+    p.add_argument("--game", type=int, default=1, help="which game of the file, from 1")
+    p.add_argument("--mistakes", type=int, default=5, help="largest mistakes marked per player")
+    p.add_argument("--positions", type=int, default=32, help="positions searched at once")
+    p.add_argument("--model", default=None, help="as for tengen gtp; none: random playouts")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the network (default: torch's)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("match", help="play two GTP engines against each other")
     p.add_argument("engine_a", help="command line of the first engine, e.g. 'tengen gtp --visits 100'")

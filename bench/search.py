@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from go_engine.game import Game
-from selfplay.search import NetworkEvaluator, Search, UniformEvaluator, run_many
+from selfplay.evaluators import NetworkEvaluator, UniformEvaluator
+from selfplay.search import Search, run_many
 
 
 def bench(size: int, visits: int, runs: int, evaluator, batch: int, label: str) -> dict:

@@ -5,6 +5,7 @@ Presets follow the names KataGo accepts for ``kata-set-rules``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 KO_SIMPLE, KO_POSITIONAL, KO_SITUATIONAL = 0, 1, 2
@@ -83,3 +84,55 @@ def get_rules(rules: str | Rules) -> Rules:
     if key not in PRESETS:
         raise ValueError(f"unknown rules {rules!r}; known presets: {', '.join(sorted(PRESETS))}")
     return PRESETS[key]
+
+
+_KATAGO_KEYS = ("ko", "scoring", "tax", "suicide", "hasButton", "whiteHandicapBonus", "friendlyPassOk")
+
+
+def katago_rules(spec: str | dict) -> tuple[Rules, list[str]]:
+    """The rules of KataGo's ``kata-set-rules`` and analysis ``rules``: a preset name, or a JSON
+    object (a dict, or its text) with KataGo's keys ``ko`` (SIMPLE, POSITIONAL, SITUATIONAL),
+    ``scoring`` (AREA, TERRITORY), ``suicide``, ``whiteHandicapBonus`` (0, N, N-1), ``tax``,
+    ``hasButton`` and ``friendlyPassOk``. Returns the rules and warnings for what Tengen does not
+    play: a group tax (``tax`` ALL, stone scoring), the button; raises ``ValueError`` for the rest."""
+    if isinstance(spec, str) and spec.strip().startswith("{"):
+        try:
+            spec = json.loads(spec)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"rules: not valid JSON: {e}") from None
+    if isinstance(spec, str):
+        key = spec.strip().lower().replace("_", "-")
+        if key in ("stone-scoring", "stonescoring"):
+            return Rules("stone-scoring"), ["stone scoring's group tax is not played: area scoring without it"]
+        if key == "aga-button":
+            return get_rules("aga"), ["the button is not played: AGA rules without it"]
+        return get_rules(key), []
+    if not isinstance(spec, dict):
+        raise ValueError(f"rules must be a name or a JSON object, got {spec!r}")
+    unknown = sorted(set(spec) - set(_KATAGO_KEYS))
+    if unknown:
+        raise ValueError(f"rules: unknown key(s) {', '.join(unknown)}; expected {', '.join(_KATAGO_KEYS)}")
+    base = Rules("custom")
+    ko = _choice(spec, "ko", base.ko.upper(), ("SIMPLE", "POSITIONAL", "SITUATIONAL")).lower()
+    scoring = _choice(spec, "scoring", "AREA", ("AREA", "TERRITORY")).lower()
+    bonus = _choice(spec, "whiteHandicapBonus", "0", HANDICAP_BONUS)
+    suicide = spec.get("suicide", False)
+    if not isinstance(suicide, bool):
+        raise ValueError(f"rules: suicide must be true or false, got {suicide!r}")
+    warnings = []
+    tax = _choice(spec, "tax", "NONE", ("NONE", "SEKI", "ALL"))
+    if tax == "ALL":
+        warnings.append("tax ALL (a group tax, as stone scoring) is not played: scored without it")
+    if spec.get("hasButton", False) is not False:
+        warnings.append("the button is not played")
+    rules = Rules("custom", ko, suicide, scoring, bonus)
+    same = [p for p in PRESETS.values() if (p.ko, p.suicide, p.scoring, p.handicap_bonus) == (ko, suicide, scoring, bonus)]
+    return (same[0] if same else rules), warnings
+
+
+def _choice(spec: dict, key: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = spec.get(key, default)
+    text = str(value).upper() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text not in allowed:
+        raise ValueError(f"rules: {key} must be one of {', '.join(allowed)}, got {value!r}")
+    return text

@@ -7,64 +7,22 @@ dispatch, framing, streaming and the reader thread), the command handlers of
 (the clock and each move's time budget) and ``gtp.state`` (the game, the
 player and its search tree, dead stones, pondering).
 
-Without a network, moves come from the PUCT search with ``PlayoutEvaluator``:
-uniform priors over the legal moves that do not fill one's own eye, and a value
-from a few random playouts of the leaf.
+Without a network, moves come from the PUCT search with
+``selfplay.evaluators.PlayoutEvaluator``: uniform priors over the legal moves
+that do not fill one's own eye, and a value, score and ownership from a few
+random playouts of the leaf.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import TextIO
 
-import numpy as np
-
-from go_engine import kernels as K
-from go_engine.playout import k_playouts
-from selfplay.search import LeafBatch, NetworkEvaluator
+from selfplay.evaluators import NetworkEvaluator, PlayoutEvaluator
 
 from .commands import AnalysisCommands, CoreCommands, KgsTimeCommands, ScoringCommands
 from .protocol import GtpProtocol
 from .state import EngineOptions
-
-
-class PlayoutEvaluator:
-    """Uniform priors over moves that do not fill one's own eye; value from random playouts."""
-
-    needs_history = False
-
-    def __init__(self, playouts: int = 4, seed: int = 0) -> None:
-        self.playouts = playouts
-        self.seed = seed
-
-    def __call__(self, leaves: LeafBatch) -> tuple[np.ndarray, np.ndarray]:
-        n, size = len(leaves), leaves.size
-        a = size * size + 1
-        st = size + 2
-        line = np.minimum(np.arange(size), np.arange(size)[::-1])
-        shape = np.where(line == 0, 0.3, np.where(line == 1, 0.7, 1.0))
-        base = np.append(np.outer(shape, shape).ravel() ** 0.5, 0.2).astype(np.float32)
-        rng = np.random.default_rng(self.seed)
-        pri = base * rng.uniform(0.8, 1.2, size=(n, a)).astype(np.float32)
-        val = np.zeros(n, dtype=np.float32)
-        scores = np.zeros(self.playouts, dtype=np.int64)
-        own = np.zeros(leaves.S.shape[2], dtype=np.int64)
-        for i in range(n):
-            S, meta = leaves.S[i], leaves.meta[i]
-            c = int(meta[K.M_TOMOVE])
-            col = S[K.COLOR]
-            for r in range(size):
-                for q in range(size):
-                    p = (r + 1) * st + q + 1
-                    if col[p] == K.EMPTY and K.k_is_eye(S, meta, p, c):
-                        pri[i, r * size + q] = 0.0
-            self.seed += 1
-            k_playouts(S, meta, self.playouts, self.seed, 3 * size * size, scores, own)
-            d = scores.astype(np.float64) - leaves.komi
-            v = 0.5 * math.tanh(float(d.mean()) / size) + 0.5 * float(np.mean(np.sign(d)))
-            val[i] = v if c == K.BLACK else -v
-        return pri, val
 
 
 class GtpEngine(CoreCommands, KgsTimeCommands, AnalysisCommands, ScoringCommands):

@@ -36,17 +36,12 @@ faster and slower to warm up. ``torch.compile`` (inductor, freezing) gains a
 few % more at batch 64, but compiles for 10-30 s per batch shape, which a
 search with varying batch sizes can rarely afford: ``compile=True`` asks for
 it.
-
-``Evaluator`` wraps it for the search: numpy planes and globals in, numpy
-policy probabilities, win probability, score and ownership out.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -55,7 +50,7 @@ from go_engine.features import P_ON_BOARD
 
 from .model import GoNet
 
-__all__ = ["FusedGoNet", "CompiledGoNet", "prepare_for_inference", "Evaluation", "Evaluator"]
+__all__ = ["FusedGoNet", "CompiledGoNet", "prepare_for_inference"]
 
 _CL = torch.channels_last
 
@@ -363,52 +358,3 @@ class CompiledGoNet(nn.Module):
             except Exception as e:  # noqa: BLE001 - compilation fails at the first call
                 self.compiled, self.failure = None, f"{type(e).__name__}: {e}"
         return self.net(planes, globs)
-
-
-# --- the search's view ----------------------------------------------------------------------------
-
-@dataclass
-class Evaluation:
-    """Network outputs for a batch, as numpy float32 arrays, from the view of the player to move."""
-
-    policy: np.ndarray     # [B, S*S + 1] move probabilities, pass last
-    value: np.ndarray      # [B] probability of winning
-    score: np.ndarray      # [B] expected final margin
-    ownership: np.ndarray  # [B, S, S] in [-1, 1], +1 = owned by the player to move
-
-
-class Evaluator:
-    """Evaluates batches of positions given as numpy arrays (``go_engine.features`` planes and globals).
-
-    ``planes``: [B, 24, S, S] (any numeric dtype, uint8 from the feature kernels), or one position
-    [24, S, S]; ``globs``: [B, 6] or [6]. ``legal`` (optional bool [B, S*S + 1]) restricts the
-    policy softmax to those moves."""
-
-    def __init__(self, model: GoNet | nn.Module, device: str | torch.device = "cpu", *,
-                 threads: int | None = None, prepared: bool = False, **prepare_kwargs) -> None:
-        self.device = torch.device(device)
-        if threads is not None and self.device.type == "cpu":
-            torch.set_num_threads(threads)
-        self.net = model if prepared else prepare_for_inference(model, self.device, **prepare_kwargs)
-
-    def __call__(self, planes: np.ndarray, globs: np.ndarray, legal: np.ndarray | None = None) -> Evaluation:
-        single = planes.ndim == 3
-        if single:
-            planes, globs = planes[None], globs[None]
-            if legal is not None:
-                legal = legal[None]
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(planes)).to(self.device)
-            x = x.to(dtype=torch.float32, memory_format=_CL)
-            gl = torch.from_numpy(np.ascontiguousarray(globs)).to(self.device, torch.float32)
-            out = self.net(x, gl)
-            logits = out["policy"].float()
-            if legal is not None:
-                allowed = torch.from_numpy(np.ascontiguousarray(legal, dtype=bool)).to(self.device)
-                logits = logits.masked_fill(~allowed, float("-inf"))
-            policy = torch.softmax(logits, dim=1)
-            value = torch.sigmoid(out["value"].float())
-            res = [t.cpu().numpy() for t in (policy, value, out["score"].float(), out["ownership"].float())]
-        if single:
-            res = [r[0] for r in res]
-        return Evaluation(*res)

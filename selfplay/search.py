@@ -10,11 +10,13 @@ Per node:
 - ``prior``: the policy prior of that move (renormalized over legal moves);
 - ``N``/``W``/``W2``: visits, sum and sum of squares of the values backed up
   through it, **from the view of the player who moved into the node**;
+- ``SC``/``SC2``: sum and sum of squares of the scores backed up through it, in
+  points, from the same view;
 - ``VL``: virtual losses currently on it (each counts as one visit with value -1
   for the player who moved into it, while a leaf below it waits for evaluation);
 - ``state``: ``UNEXPANDED``, ``PENDING`` (picked as a leaf, waiting for the
-  evaluator), ``EXPANDED`` or ``TERMINAL`` (two passes in a row; ``tval`` holds
-  its exact value for the player to move there).
+  evaluator), ``EXPANDED`` or ``TERMINAL`` (two passes in a row; ``tscore`` holds
+  its exact score for the player to move there, its value is the score's sign).
 
 Positions are not stored in the tree. Selection replays the moves from the root
 position on a scratch copy (``S``/``meta`` of the leaf), with the kernels'
@@ -24,65 +26,129 @@ enforced for the root's children** (``k_legal`` with the game's hash history).
 A terminal node (two passes) is scored by area (Tromp-Taylor) with komi and any
 handicap bonus; territory-scoring games are also scored by area inside the tree.
 
-Values
-------
-Evaluators return values in [-1, 1] from the view of the player to move at the
-evaluated position (1 = that player wins). ``analysis`` reports winrates in
-[0, 1] for the player to move at the root.
+Values, scores and ownership
+----------------------------
+Every visit backs up one leaf: the evaluator's value and score of a new leaf,
+or the exact result of a terminal one. So a node's mean value and mean score
+are the visit-weighted averages of the leaf estimates in its subtree, as in
+KataGo. Its score spread (``scoreStdev`` in ``analysis``) is the standard
+deviation of those leaf scores; KataGo adds each leaf's own predicted spread
+(its network has a score-variance head, Tengen's has not), so Tengen's figure
+measures how much the search's lines disagree, not the uncertainty left in each.
+
+With ``Search.track_ownership`` on, every visit also adds its leaf's ownership
+(the evaluator's, or the exact Tromp-Taylor owners of a terminal position),
+turned to the root player's view, to a sum of the root and one of the root
+child it went through: the root's mean is KataGo's search-weighted ownership
+(each node of the tree counted once per visit through it), its spread
+``ownershipStdev``. The child sums keep the ownership of a subtree that tree
+reuse turns into the root; the sums cost nothing when tracking is off.
+
+Evaluators return values in [-1, 1] and scores in points, both from the view of
+the player to move at the evaluated position (1 = that player wins, a positive
+score = that player leads). ``analysis`` reports winrates in [0, 1] and scores
+for the player to move at the root.
 
 Batching
 --------
 ``Search.run(visits, evaluator, batch_size)`` selects up to ``batch_size``
 leaves under virtual loss, calls ``evaluator(leaves)`` once per batch, then
-expands and backs up all of them. ``run_many`` does the same for several trees
-(several self-play games) with one evaluator call per round.
+expands and backs up all of them. ``search_round`` does the same for several
+trees (games, or the positions of an analysis) with one evaluator call per
+board size and rule set; ``run_many`` repeats it.
 
-An evaluator is a callable ``evaluator(leaves: LeafBatch) -> (priors, values)``
-with ``priors`` float [n, size*size + 1] (row-major points, pass last; need not
-be normalized, only the legal entries are used) and ``values`` float [n].
+An evaluator is a callable ``evaluator(leaves: LeafBatch) -> Evaluation``
+(``selfplay.evaluators`` has the uniform, network and random-playout ones); an
+attribute ``needs_history = False`` spares the search filling the leaves'
+colour history.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from numba import njit
 
 from go_engine import kernels as K
 from go_engine.coords import PASS, index_names, move_index
-from go_engine.features import HISTORY, NUM_PLANES, global_features, history_ring, k_features
+from go_engine.features import HISTORY, history_ring
 from go_engine.game import Game
 
 UNEXPANDED, PENDING, EXPANDED, TERMINAL = 0, 1, 2, 3
 
-__all__ = ["SearchConfig", "Tree", "Search", "LeafBatch", "UniformEvaluator", "NetworkEvaluator", "run_many"]
+__all__ = ["SearchConfig", "Tree", "Search", "LeafBatch", "Evaluation", "Ownership", "search_round", "run_many"]
 
 
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _terminal_value(S, meta, komi):
-    """Exact result for the player to move: +1 win, -1 loss, 0 draw (area score, komi)."""
-    s = K.k_area_score(S, meta) - komi
-    if s == 0:
-        return 0.0
-    v = 1.0 if s > 0 else -1.0
-    return v if meta[K.M_TOMOVE] == K.BLACK else -v
+def _terminal_score(S, meta, komi, owner):
+    """Exact score for the player to move of a finished position (area score minus komi); fills
+    ``owner`` (padded) with the Tromp-Taylor owner of every point (1 black, 2 white, 0 neither)."""
+    n = meta[K.M_STRIDE]
+    K.k_owner(S[K.COLOR], n, owner)
+    s = 0.0
+    for p in range(n * n):
+        if owner[p] == K.BLACK:
+            s += 1.0
+        elif owner[p] == K.WHITE:
+            s -= 1.0
+    s -= komi
+    return s if meta[K.M_TOMOVE] == K.BLACK else -s
 
 
 @njit(cache=True)
-def _backup(N, W, W2, VL, path, plen, v, remove_vl):
-    """Add value ``v`` (for the player to move at the path's last node) along the path."""
+def _backup(N, W, W2, SC, SC2, VL, path, plen, v, s, remove_vl):
+    """Add value ``v`` and score ``s`` (for the player to move at the path's last node) along the path."""
     x = -v
+    y = -s
     for i in range(plen - 1, -1, -1):
         nd = path[i]
         N[nd] += 1
         W[nd] += x
         W2[nd] += x * x
+        SC[nd] += y
+        SC2[nd] += y * y
         if remove_vl:
             VL[nd] -= 1
         x = -x
+        y = -y
+
+
+@njit(cache=True)
+def _own_row(first, root, path, plen):
+    """The ownership row of the root child a path goes through (0: the path is the root alone)."""
+    return path[1] - first[root] + 1 if plen >= 2 else 0
+
+
+@njit(cache=True)
+def _add_ownership(own, own_n, row, vals, sign):
+    """Add ``sign * vals`` (row-major points) to the sums ``own[0]`` and squares ``own[1]`` of the
+    root's row 0 and of ``row``."""
+    for p in range(vals.shape[0]):
+        x = sign * vals[p]
+        own[0, 0, p] += x
+        own[1, 0, p] += x * x
+        if row > 0:
+            own[0, row, p] += x
+            own[1, row, p] += x * x
+    own_n[0] += 1
+    if row > 0:
+        own_n[row] += 1
+
+
+@njit(cache=True)
+def _add_terminal_ownership(own, own_n, row, owner, size, root_player):
+    """Add the Tromp-Taylor owners of a finished position (padded ``owner``) from the root player's view."""
+    n = size + 2
+    buf = np.empty(size * size, dtype=np.float32)
+    for r in range(size):
+        for c in range(size):
+            o = owner[(r + 1) * n + c + 1]
+            buf[r * size + c] = 0.0 if o == 0 else (1.0 if o == root_player else -1.0)
+    _add_ownership(own, own_n, row, buf, 1.0)
 
 
 @njit(cache=True)
@@ -120,19 +186,26 @@ def _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, fpu_red):
 
 
 @njit(cache=True)
-def k_select_batch(first, nchild, move, prior, N, W, W2, VL, state, tval,
+def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tscore,
                    root, c_puct, fpu_red, fpu_root, komi,
                    rootS, rootMeta, rootRing, rootHead, rootCount, use_ring,
-                   max_leaves, bS, bMeta, bRing, bHead, bCount, paths, plen, leaves, capbuf):
+                   max_leaves, bS, bMeta, bRing, bHead, bCount, paths, plen, leaves, capbuf,
+                   own, own_n):
     """Select up to ``max_leaves`` leaves from ``root`` with PUCT under virtual loss.
 
     Leaf ``i`` gets its node in ``leaves[i]``, its path in ``paths[i, :plen[i]]``
     and its position in ``bS[i]``/``bMeta[i]`` (and, with ``use_ring``, its
     colour history in ``bRing[i]``/``bHead[i]``/``bCount[i]``); it is marked
     ``PENDING`` and keeps its virtual loss until ``k_expand_batch``. Terminal
-    leaves are backed up at once. Stops early when a selection runs into a
-    pending leaf. Returns (leaves to evaluate, terminal visits done)."""
+    leaves are backed up at once (with their exact ownership while ownership is tracked: ``own``
+    float32 [2, rows, size*size] and ``own_n`` [rows] with a row per root child, else 1 row).
+    Stops early when a selection runs into a pending leaf. Returns (leaves to
+    evaluate, terminal visits done)."""
     maxd = paths.shape[1]
+    size = rootMeta[K.M_SIZE]
+    root_player = rootMeta[K.M_TOMOVE]
+    use_own = own_n.shape[0] > 1
+    owner = np.empty(0, dtype=np.int8)  # Tromp-Taylor owners of a terminal position, made when needed
     n_eval = 0
     n_term = 0
     while n_eval + n_term < max_leaves:
@@ -147,7 +220,6 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, VL, state, tval,
             bRing[i, :, :] = rootRing
         path = paths[i]
         nd = root
-        d = 0
         path[0] = nd
         VL[nd] += 1
         d = 1
@@ -169,15 +241,18 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, VL, state, tval,
         if st == PENDING:
             _remove_vl(VL, path, d)
             break
-        if st == TERMINAL:
-            _backup(N, W, W2, VL, path, d, tval[nd], True)
-            n_term += 1
-            continue
-        if meta[K.M_PASSES] >= 2 or d >= maxd - 1:
-            v = _terminal_value(S, meta, komi)
+        if owner.shape[0] == 0 and (st == TERMINAL or meta[K.M_PASSES] >= 2 or d >= maxd - 1):
+            owner = np.empty(S.shape[1], dtype=np.int8)
+        if st != TERMINAL and (meta[K.M_PASSES] >= 2 or d >= maxd - 1):
+            tscore[nd] = _terminal_score(S, meta, komi, owner)
             state[nd] = TERMINAL
-            tval[nd] = v
-            _backup(N, W, W2, VL, path, d, v, True)
+        elif st == TERMINAL and use_own:
+            _terminal_score(S, meta, komi, owner)
+        if state[nd] == TERMINAL:
+            ts = tscore[nd]
+            _backup(N, W, W2, SC, SC2, VL, path, d, 0.0 if ts == 0 else (1.0 if ts > 0 else -1.0), ts, True)
+            if use_own:
+                _add_terminal_ownership(own, own_n, _own_row(first, root, path, d), owner, size, root_player)
             n_term += 1
             continue
         state[nd] = PENDING
@@ -190,13 +265,18 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, VL, state, tval,
 
 
 @njit(cache=True)
-def k_expand_batch(first, nchild, move, prior, N, W, W2, VL, state, tval, count,
+def k_expand_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tscore, count,
                    root, rootS, rootMeta, rootHist, n_leaves, leaves, paths, plen, bS, bMeta,
-                   priors, values, legal_buf, prior_buf):
-    """Expand the ``n_leaves`` pending leaves with the evaluator's ``priors`` and back up ``values``.
+                   priors, values, scores, legal_buf, prior_buf,
+                   own_in, own, own_n):
+    """Expand the ``n_leaves`` pending leaves with the evaluator's ``priors`` and back up its
+    ``values`` and ``scores`` (and add its ownership ``own_in``, float32 [n, size*size], to the sums
+    ``own``/``own_n`` of ``k_select_batch`` while they have more than one row).
 
     Children are appended from index ``count`` (the caller makes room for
-    ``n_leaves * (size*size + 1)`` more nodes). Returns the new node count."""
+    ``n_leaves * (size*size + 1)`` more nodes, all zero). Returns the new node count."""
+    root_player = rootMeta[K.M_TOMOVE]
+    use_own = own_n.shape[0] > 1
     for i in range(n_leaves):
         nd = leaves[i]
         S = bS[i]
@@ -229,43 +309,31 @@ def k_expand_batch(first, nchild, move, prior, N, W, W2, VL, state, tval, count,
         k += 1
         first[nd] = count
         nchild[nd] = k
-        for j in range(k):
-            ch = count + j
-            move[ch] = legal_buf[j]
-            prior[ch] = prior_buf[j] / total if total > 0 else 1.0 / k
-            N[ch] = 0
-            W[ch] = 0.0
-            W2[ch] = 0.0
-            VL[ch] = 0
-            state[ch] = UNEXPANDED
-            tval[ch] = 0.0
-            first[ch] = -1
-            nchild[ch] = 0
+        for j in range(k):  # the rest of a new node's fields are zero already (see Tree)
+            move[count + j] = legal_buf[j]
+            prior[count + j] = prior_buf[j] / total if total > 0 else 1.0 / k
         count += k
         state[nd] = EXPANDED
         v = min(max(values[i], -1.0), 1.0)
-        _backup(N, W, W2, VL, paths[i], plen[i], v, True)
+        _backup(N, W, W2, SC, SC2, VL, paths[i], plen[i], v, scores[i], True)
+        if use_own:
+            _add_ownership(own, own_n, _own_row(first, root, paths[i], plen[i]), own_in[i],
+                           1.0 if c == root_player else -1.0)
     return count
 
 
 @njit(cache=True)
-def k_compact(first, nchild, move, prior, N, W, W2, VL, state, tval, new_root,
-              f2, c2, m2, p2, n2, w2, ww2, vl2, s2, t2):
-    """Copy the subtree under ``new_root`` into the second set of arrays, root at 0. Returns its size."""
-    order = np.empty(first.shape[0], dtype=np.int64)  # old index of each new node
+def k_compact(first, nchild, state, new_root):
+    """The subtree under ``new_root`` in breadth-first order: (old index of each new node, count,
+    new ``first``, new ``nchild``); the new root is node 0 and siblings stay next to each other."""
+    order = np.empty(first.shape[0], dtype=np.int64)
+    f2 = np.empty(first.shape[0], dtype=np.int32)
+    c2 = np.empty(first.shape[0], dtype=np.int32)
     order[0] = new_root
     cnt = 1
     qi = 0
     while qi < cnt:
         o = order[qi]
-        m2[qi] = move[o]
-        p2[qi] = prior[o]
-        n2[qi] = N[o]
-        w2[qi] = W[o]
-        ww2[qi] = W2[o]
-        vl2[qi] = 0
-        s2[qi] = state[o] if state[o] != PENDING else UNEXPANDED
-        t2[qi] = tval[o]
         if state[o] == EXPANDED and nchild[o] > 0:
             f2[qi] = cnt
             c2[qi] = nchild[o]
@@ -276,20 +344,26 @@ def k_compact(first, nchild, move, prior, N, W, W2, VL, state, tval, new_root,
             f2[qi] = -1
             c2[qi] = 0
         qi += 1
-    return cnt
+    return order[:cnt], cnt, f2[:cnt], c2[:cnt]
 
 
 # --------------------------------------------------------------------------- tree
 class Tree:
-    """The flat node arrays, grown on demand (node 0 is the root after a reset)."""
+    """The flat node arrays, grown on demand (node 0 is the root after a reset).
+
+    Every node from ``count`` on is all zero (``reset`` clears the nodes it drops), so that an
+    expansion writes only its children's moves and priors: a new node is unexpanded, unvisited,
+    with no children."""
 
     FIELDS = (("first", np.int32), ("nchild", np.int32), ("move", np.int32), ("prior", np.float32),
-              ("N", np.int32), ("W", np.float64), ("W2", np.float64), ("VL", np.int32),
-              ("state", np.int8), ("tval", np.float32))
+              ("N", np.int32), ("W", np.float64), ("W2", np.float64), ("SC", np.float32), ("SC2", np.float32),
+              ("VL", np.int32), ("state", np.int8), ("tscore", np.float32))
 
     def __init__(self, capacity: int = 4096) -> None:
         for name, dt in self.FIELDS:
             setattr(self, name, np.zeros(capacity, dtype=dt))
+        self._arrays = self._collect()
+        self.count = 0
         self.reset()
 
     @property
@@ -298,33 +372,34 @@ class Tree:
 
     def reset(self) -> None:
         """One unexpanded root at index 0."""
+        for a in self._arrays:
+            a[: self.count] = 0
         self.count = 1
         self.root = 0
         self.first[0] = -1
-        self.nchild[0] = 0
         self.move[0] = PASS
         self.prior[0] = 1.0
-        self.N[0] = 0
-        self.W[0] = 0.0
-        self.W2[0] = 0.0
-        self.VL[0] = 0
         self.state[0] = UNEXPANDED
-        self.tval[0] = 0.0
+
+    def _collect(self) -> tuple:
+        return tuple(getattr(self, name) for name, _ in self.FIELDS)
 
     def arrays(self) -> tuple:
-        return tuple(getattr(self, name) for name, _ in self.FIELDS)
+        """The node arrays in ``FIELDS`` order, as the kernels take them."""
+        return self._arrays
 
     def reserve(self, extra: int) -> None:
         """Make room for ``extra`` more nodes."""
         need = self.count + extra
         if need <= self.capacity:
             return
-        cap = max(need, 2 * self.capacity)
+        cap = max(need, 4 * self.capacity)  # fresh zeros cost nothing until written: grow in big steps
         for name, dt in self.FIELDS:
             old = getattr(self, name)
             new = np.zeros(cap, dtype=dt)
             new[: self.count] = old[: self.count]
             setattr(self, name, new)
+        self._arrays = self._collect()
 
     def children(self, nd: int) -> range:
         f = int(self.first[nd])
@@ -332,14 +407,21 @@ class Tree:
 
     def reroot(self, child: int) -> None:
         """Keep only the subtree under ``child``, which becomes the root (index 0)."""
-        new = [np.zeros(self.capacity, dtype=dt) for _, dt in self.FIELDS]
-        self.count = int(k_compact(*self.arrays(), child, *new))
-        for (name, _), arr in zip(self.FIELDS, new):
-            setattr(self, name, arr)
+        order, cnt, f2, c2 = k_compact(self.first, self.nchild, self.state, child)
+        for name, dt in self.FIELDS:
+            new = np.zeros(self.capacity, dtype=dt)
+            new[:cnt] = getattr(self, name)[order]
+            setattr(self, name, new)
+        self._arrays = self._collect()
+        self.first[:cnt] = f2
+        self.nchild[:cnt] = c2
+        self.VL[:cnt] = 0
+        self.state[:cnt][self.state[:cnt] == PENDING] = UNEXPANDED
+        self.count = int(cnt)
         self.root = 0
 
 
-# --------------------------------------------------------------------------- leaves and evaluators
+# --------------------------------------------------------------------------- leaves and evaluations
 @dataclass
 class LeafBatch:
     """Positions to evaluate: ``n`` leaves; row ``i`` of each array is leaf ``i``.
@@ -366,69 +448,52 @@ class LeafBatch:
     def to_move(self, i: int) -> int:
         return int(self.meta[i, K.M_TOMOVE])
 
+    @property
+    def rules_key(self) -> tuple:
+        """What the leaves of one evaluator call must share: board size, komi and rules."""
+        return self.size, self.komi, self.ko_rule, self.suicide, self.territory
 
-class UniformEvaluator:
-    """Uniform priors and value 0: measures the search itself."""
-
-    needs_history = False
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, int], np.ndarray] = {}
-
-    def __call__(self, leaves: LeafBatch) -> tuple[np.ndarray, np.ndarray]:
-        a = leaves.size * leaves.size + 1
-        key = (a, len(leaves))
-        p = self._cache.get(key)
-        if p is None:
-            p = self._cache[key] = np.full((len(leaves), a), 1.0 / a, dtype=np.float32)
-        return p, np.zeros(len(leaves), dtype=np.float32)
+    @staticmethod
+    def concat(batches: Sequence["LeafBatch"]) -> "LeafBatch":
+        """The leaves of several batches with the same ``rules_key`` as one batch."""
+        b0 = batches[0]
+        if len(batches) == 1:
+            return b0
+        return LeafBatch(sum(b.n for b in batches), b0.size,
+                         *(np.concatenate([getattr(b, f) for b in batches]) for f in ("S", "meta", "ring", "head", "count")),
+                         b0.komi, b0.ko_rule, b0.suicide, b0.territory)
 
 
-def leaf_features(leaves: LeafBatch, num_planes: int = NUM_PLANES, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Network inputs of every leaf: planes uint8 [n, num_planes, size, size] (the first ``num_planes``
-    of the newest feature version: what the network reads), globals float32 [n, G]."""
-    n, s = len(leaves), leaves.size
-    planes = np.zeros((n, num_planes, s, s), dtype=np.uint8)
-    globs = []
-    for i in range(n):
-        k_features(leaves.S[i], leaves.meta[i], leaves.ring[i], int(leaves.head[i]), int(leaves.count[i]),
-                   sym, planes[i])
-        globs.append(global_features(leaves.komi, leaves.to_move(i), leaves.ko_rule, leaves.suicide,
-                                     leaves.territory))
-    return planes, np.stack(globs)
+@dataclass
+class Evaluation:
+    """What an evaluator says about ``n`` leaves, each from the view of the player to move there.
+
+    ``priors``: float [n, size*size + 1], row-major points then pass (need not be
+    normalized; only the legal entries are used); ``values``: float [n] in
+    [-1, 1] (1 = a win); ``scores``: float [n], the expected final score lead in
+    points; ``ownership``: float [n, size, size] in [-1, 1] (+1 = that player's
+    point at the end), or None when the evaluator has no such estimate."""
+
+    priors: np.ndarray
+    values: np.ndarray
+    scores: np.ndarray
+    ownership: np.ndarray | None = None
+
+    def rows(self, start: int, stop: int) -> "Evaluation":
+        """The evaluation of leaves ``start .. stop - 1``."""
+        own = None if self.ownership is None else self.ownership[start:stop]
+        return Evaluation(self.priors[start:stop], self.values[start:stop], self.scores[start:stop], own)
 
 
-class NetworkEvaluator:
-    """Priors and values from a ``GoNet`` (or any module with its forward signature), on ``device``.
+@dataclass
+class Ownership:
+    """The search's ownership of every point, from the view of the player to move at the root
+    (+1 = that player's at the end): ``mean`` and ``stdev`` float [size, size] (row 0 = GTP row 1)
+    over ``visits`` visits."""
 
-    Value = tanh(value_logit / 2) = 2 * sigmoid(logit) - 1. History planes are
-    exact: the leaf's ring holds the colours of the positions along the game and
-    the tree path. Features use the identity symmetry."""
-
-    needs_history = True
-
-    def __init__(self, model, device: str = "cpu", prepare: bool = True) -> None:
-        import torch
-
-        self.torch = torch
-        self.num_planes = model.cfg.in_planes  # the feature version's planes the network reads
-        model = model.to(device).eval()
-        if prepare:  # batch norm folded, channels_last, fused kernels: the same outputs, faster
-            from policy.inference import prepare_for_inference
-
-            model = prepare_for_inference(model, device)
-        self.model = model
-        self.device = device
-
-    def __call__(self, leaves: LeafBatch) -> tuple[np.ndarray, np.ndarray]:
-        torch = self.torch
-        planes, globs = leaf_features(leaves, self.num_planes)
-        with torch.inference_mode():
-            out = self.model(torch.from_numpy(planes).to(self.device, torch.float32),
-                             torch.from_numpy(globs).to(self.device))
-            pri = torch.softmax(out["policy"].float(), dim=1).cpu().numpy()
-            val = torch.tanh(out["value"].float() * 0.5).cpu().numpy()
-        return pri, val
+    mean: np.ndarray
+    stdev: np.ndarray
+    visits: int
 
 
 # --------------------------------------------------------------------------- search
@@ -451,16 +516,38 @@ def _game_ring(game: Game) -> tuple[np.ndarray, int, int]:
     return ring, 0, count
 
 
-class Search:
-    """A search tree over the current position of a copy of ``game``."""
+_NO_OWN = np.zeros((2, 1, 1), dtype=np.float32)  # the ownership sums (one row) when nothing is tracked
+_NO_OWN_N = np.zeros(1, dtype=np.int64)
+_NO_OWN_IN = np.zeros((1, 1), dtype=np.float32)
 
-    def __init__(self, game: Game, config: SearchConfig | None = None, seed: int | None = None) -> None:
+
+def _stats(n: np.ndarray, total: np.ndarray, squares: np.ndarray, sample: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance from visit counts, sums and sums of squares (0 where there are no visits;
+    ``sample``: the unbiased variance, 1 below two visits)."""
+    m = np.maximum(n, 1)
+    mean = np.where(n > 0, total / m, 0.0)
+    var = np.maximum(squares / m - mean ** 2, 0.0)
+    if sample:
+        var = np.where(n > 1, var * n / np.maximum(n - 1, 1), 1.0)
+    return mean, var
+
+
+class Search:
+    """A search tree over the current position of a copy of ``game``.
+
+    ``track_ownership``: also sum the leaves' ownership (see the module docstring),
+    for ``root_ownership`` and the moves' ``ownership`` in ``analysis``."""
+
+    def __init__(self, game: Game, config: SearchConfig | None = None, seed: int | None = None,
+                 track_ownership: bool = False) -> None:
         self.cfg = config or SearchConfig()
         self.noise_alpha = self.cfg.noise_alpha  # of the root noise now; set_root_noise changes it
         self.rng = np.random.default_rng(seed)
         self.tree = Tree()
+        self._own: np.ndarray | None = None
         self._set_game(game.copy())
         self._alloc(self.cfg.max_batch)
+        self.track_ownership = track_ownership
 
     # -- setup
     def _set_game(self, game: Game) -> None:
@@ -472,6 +559,7 @@ class Search:
         self._noised = False
         self._excluded = np.zeros(0, dtype=np.int64)  # root moves kept out of the search
         self._exclusion_done = False
+        self._root_policy: np.ndarray | None = None
 
     def _alloc(self, b: int) -> None:
         L = self.game._L
@@ -488,6 +576,24 @@ class Search:
         self._legal = np.zeros(self.A + 1, dtype=np.int64)
         self._pbuf = np.zeros(self.A + 1, dtype=np.float64)
         self._pending = 0
+
+    @property
+    def track_ownership(self) -> bool:
+        return self._own is not None
+
+    @track_ownership.setter
+    def track_ownership(self, on: bool) -> None:
+        if on and self._own is None:
+            self._clear_ownership()
+        elif not on:
+            self._own = self._own_n = None
+
+    def _clear_ownership(self) -> None:
+        """Empty ownership sums (``[0]``) and squares (``[1]``): row 0 for the root, row ``1 + j`` for
+        its child ``j``."""
+        self._own = np.zeros((2, self.A + 1, self.size * self.size), dtype=np.float32)
+        self._own_n = np.zeros(self.A + 1, dtype=np.int64)
+        self._own_missing = False  # an evaluation without ownership was applied
 
     @property
     def root(self) -> int:
@@ -508,7 +614,7 @@ class Search:
 
     def _exclude(self) -> None:
         """Once the root is expanded: excluded children get no prior and a virtual loss that PUCT never
-        overcomes, and ``_child_stats`` leaves them out."""
+        overcomes, and ``_root_children`` leaves them out."""
         t = self.tree
         ch = np.arange(t.first[t.root], t.first[t.root] + t.nchild[t.root])
         out = np.isin(t.move[ch], self._excluded)
@@ -520,6 +626,9 @@ class Search:
         self._exclusion_done = True
 
     # -- the two halves of a batch
+    def _own_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        return (_NO_OWN, _NO_OWN_N) if self._own is None else (self._own, self._own_n)
+
     def _gather(self, k: int, use_ring: bool) -> tuple[int, int]:
         """Select up to ``k`` leaves; returns (leaves waiting for evaluation, terminal visits done)."""
         if self.game.is_over:
@@ -535,7 +644,8 @@ class Search:
         ne, nt = k_select_batch(*t.arrays(), t.root, cfg.c_puct, cfg.fpu_reduction, fpu_root, self.komi,
                                 g._S, g._meta, self.ring, self.ring_head, self.ring_count, use_ring,
                                 k, self._bS, self._bMeta, self._bRing, self._bHead, self._bCount,
-                                self._paths, self._plen, self._leaves, self._capbuf)
+                                self._paths, self._plen, self._leaves, self._capbuf,
+                                *self._own_sums())
         self._pending = int(ne)
         return int(ne), int(nt)
 
@@ -545,20 +655,42 @@ class Search:
         return LeafBatch(n, self.size, self._bS[:n], self._bMeta[:n], self._bRing[:n], self._bHead[:n],
                          self._bCount[:n], self.komi, r.ko_code, bool(r.suicide), r.scoring == "territory")
 
-    def _apply(self, priors: np.ndarray, values: np.ndarray) -> None:
+    def _apply(self, ev: Evaluation) -> None:
         n = self._pending
         if n == 0:
             return
         t = self.tree
         t.reserve(n * self.A)
         g = self.game
-        priors = np.ascontiguousarray(priors, dtype=np.float32).reshape(n, self.A)
-        values = np.ascontiguousarray(values, dtype=np.float32).reshape(n)
+        priors = np.ascontiguousarray(ev.priors, dtype=np.float32).reshape(n, self.A)
+        values = np.ascontiguousarray(ev.values, dtype=np.float32).reshape(n)
+        scores = np.ascontiguousarray(ev.scores, dtype=np.float32).reshape(n)
+        own, own_n = self._own_sums()
+        own_in = _NO_OWN_IN
+        if self._own is not None:
+            if ev.ownership is None:
+                self._own_missing = True
+                own, own_n = _NO_OWN, _NO_OWN_N
+            else:
+                own_in = np.ascontiguousarray(ev.ownership, dtype=np.float32).reshape(n, self.size * self.size)
+        fresh_root = t.state[t.root] != EXPANDED
         t.count = int(k_expand_batch(*t.arrays(), t.count, t.root, g._S, g._meta, g._hist, n, self._leaves,
-                                     self._paths, self._plen, self._bS, self._bMeta, priors, values,
-                                     self._legal, self._pbuf))
+                                     self._paths, self._plen, self._bS, self._bMeta, priors, values, scores,
+                                     self._legal, self._pbuf, own_in, own, own_n))
         self._pending = 0
+        if fresh_root:
+            self._keep_root_policy()
         self._maybe_noise()
+
+    def _keep_root_policy(self) -> None:
+        """Note the root's priors as the evaluator gave them (before noise and exclusions)."""
+        t = self.tree
+        if t.state[t.root] == EXPANDED:
+            ch = t.children(t.root)
+            out = np.full(self.A, -1.0, dtype=np.float32)
+            for c in ch:
+                out[move_index(int(t.move[c]), self.size)] = t.prior[c]
+            self._root_policy = out
 
     def _maybe_noise(self) -> None:
         cfg = self.cfg
@@ -580,8 +712,7 @@ class Search:
             ne, nt = self._gather(min(batch_size, visits - done), use_ring)
             if ne:
                 try:
-                    pri, val = evaluator(self._batch())
-                    self._apply(pri, val)
+                    self._apply(evaluator(self._batch()))
                 except BaseException:
                     self._abort()
                     raise
@@ -620,33 +751,64 @@ class Search:
         g.play("pass" if p == PASS else index_names(self.size)[p])
         self._set_game(g)
         if child >= 0 and t.N[child] > 0 and not g.is_over:
+            row = child - int(t.first[t.root]) + 1
             t.reroot(child)
             if t.state[0] == TERMINAL:
                 t.reset()
+            if self._own is not None:  # the child's sums become the root's, turned to the new root player
+                kept = self._own[:, row] * np.array([[-1.0], [1.0]], dtype=np.float32), int(self._own_n[row])
+                missing = self._own_missing
+                self._clear_ownership()
+                if t.state[0] == EXPANDED:
+                    self._own[:, 0], self._own_n[0], self._own_missing = *kept, missing
+            self._keep_root_policy()
             self._maybe_noise()
-            return True
+            return t.state[0] != UNEXPANDED
         t.reset()
+        if self._own is not None:
+            self._clear_ownership()
         return False
 
     def set_game(self, game: Game) -> None:
         """Search a new position from scratch."""
         self._set_game(game.copy())
         self.tree.reset()
+        if self._own is not None:
+            self._clear_ownership()
 
     # -- results
-    def _child_stats(self):
+    def _root_children(self) -> np.ndarray:
+        """The root's children, those kept out of the search left out."""
         t = self.tree
-        ch = np.arange(t.first[t.root], t.first[t.root] + t.nchild[t.root]) if t.state[t.root] == EXPANDED \
-            else np.zeros(0, dtype=np.int64)
+        if t.state[t.root] != EXPANDED:
+            return np.zeros(0, dtype=np.int64)
+        ch = np.arange(t.first[t.root], t.first[t.root] + t.nchild[t.root])
         if self._exclusion_done and len(self._excluded):
             ch = ch[~np.isin(t.move[ch], self._excluded)]
-        n = t.N[ch].astype(np.float64)
-        mean = np.where(n > 0, t.W[ch] / np.maximum(n, 1), 0.0)
-        var = np.where(n > 1, np.maximum(t.W2[ch] / np.maximum(n, 1) - mean ** 2, 0.0) * n / np.maximum(n - 1, 1),
-                       1.0)
+        return ch
+
+    def _lcb(self, n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+        """Lower confidence bound of mean values (-2 below two visits)."""
         var = np.maximum(var, 1e-4)
-        lcb = np.where(n >= 2, mean - self.cfg.lcb_z * np.sqrt(var / np.maximum(n, 1)), -2.0)
-        return ch, n, mean, lcb
+        return np.where(n >= 2, mean - self.cfg.lcb_z * np.sqrt(var / np.maximum(n, 1)), -2.0)
+
+    def _child_stats(self):
+        """Root children with visits, mean value (for the root player) and value LCB."""
+        t = self.tree
+        ch = self._root_children()
+        n = t.N[ch].astype(np.float64)
+        mean, var = _stats(n, t.W[ch], t.W2[ch], sample=True)
+        return ch, n, mean, self._lcb(n, mean, var)
+
+    def _ranked(self, n: np.ndarray, mean: np.ndarray, lcb: np.ndarray) -> list[int]:
+        """Indices of the visited children, the move to play first: moves with enough visits
+        (``lcb_min_visits``, ``lcb_min_fraction`` of the most visited) by LCB, then the others by visits."""
+        vis = [j for j in range(len(n)) if n[j] > 0]
+        if not vis:
+            return []
+        cfg = self.cfg
+        well = (n >= max(cfg.lcb_min_visits, cfg.lcb_min_fraction * n.max())) & (n >= 2)
+        return sorted(vis, key=lambda j: (not well[j], -lcb[j] if well[j] else 0.0, -n[j], -mean[j]))
 
     def set_root_noise(self, alpha: float | None) -> None:
         """Dirichlet noise of concentration ``alpha`` on the root's priors from now on (self-play's full
@@ -659,8 +821,9 @@ class Search:
         """The chosen root move as a flat point (``-1`` pass).
 
         With ``temperature > 0`` the move is drawn with probability proportional
-        to visits ** (1 / temperature). At 0 it is the most-visited move, unless
-        another move with enough visits has a higher lower confidence bound."""
+        to visits ** (1 / temperature). At 0 it is the first of ``analysis``: the
+        most-visited move, unless another move with enough visits has a higher
+        lower confidence bound."""
         ch, n, mean, lcb = self._child_stats()
         t = self.tree
         if len(ch) == 0 or n.sum() == 0:
@@ -670,18 +833,11 @@ class Search:
             w = n / n.max()
             w = np.where(n > 0, w ** (1.0 / temperature), 0.0)
             return int(t.move[ch[rng.choice(len(ch), p=w / w.sum())]])
-        best = int(np.argmax(n))
-        cfg = self.cfg
-        well = (n >= max(cfg.lcb_min_visits, cfg.lcb_min_fraction * n[best])) & (n >= 2)
-        if well.any():
-            cand = int(np.argmax(np.where(well, lcb, -np.inf)))
-            if lcb[cand] > lcb[best]:
-                best = cand
-        return int(t.move[ch[best]])
+        return int(t.move[ch[self._ranked(n, mean, lcb)[0]]])
 
     def choose_by_prior(self) -> int:
         """The legal root move the network likes best (no search): a flat point, ``-1`` pass."""
-        ch, _, _, _ = self._child_stats()
+        ch = self._root_children()
         if len(ch) == 0:
             raise ValueError("the root is not expanded: run the search first")
         t = self.tree
@@ -700,13 +856,20 @@ class Search:
         s = out.sum()
         return out / s if s > 0 else out
 
-    def _pv(self, nd: int, limit: int = 32) -> list[str]:
+    def root_policy(self) -> np.ndarray | None:
+        """The evaluator's priors at the root, renormalized over the legal moves (row-major points,
+        pass last; -1 for an illegal move), or None before the root is expanded."""
+        return None if self._root_policy is None else self._root_policy.copy()
+
+    def _pv(self, nd: int, limit: int) -> tuple[list[str], list[int]]:
+        """The principal variation from ``nd`` (most visited child after child): moves and visits."""
         t = self.tree
         names = index_names(self.size)
-        out = []
-        while len(out) < limit:
+        moves, visits = [], []
+        while len(moves) < limit:
             m = int(t.move[nd])
-            out.append("pass" if m == PASS else names[m])
+            moves.append("pass" if m == PASS else names[m])
+            visits.append(int(t.N[nd]))
             if t.state[nd] != EXPANDED:
                 break
             ch = t.children(nd)
@@ -714,31 +877,65 @@ class Search:
             if len(vis) == 0 or vis.max() == 0:
                 break
             nd = ch.start + int(np.argmax(vis))
-        return out
+        return moves, visits
 
-    def analysis(self, max_moves: int | None = None, min_moves: int = 0) -> list[dict]:
-        """Visited root moves, most visited first: move, visits, winrate and LCB (0..1, for the
-        player to move at the root), prior, principal variation (list of vertices). Unvisited
-        moves follow, highest prior first, until there are ``min_moves`` (their winrate is the
-        root's, their LCB 0); at most ``max_moves`` in all."""
+    def analysis(self, max_moves: int | None = None, min_moves: int = 0, pv_len: int = 32,
+                 moves_ownership: bool = False) -> list[dict]:
+        """The root moves as KataGo's analysis reports them, for the player to move at the root, in
+        ``order`` (0: the move ``choose`` plays). Each a dict: ``move``, ``visits``, ``winrate`` (0..1),
+        ``scoreMean`` = ``scoreLead`` = ``scoreSelfplay`` (points; one score head), ``scoreStdev``,
+        ``prior``, ``utility`` (mean value, -1..1) and ``utilityLcb``, ``lcb`` (winrate), ``order``,
+        ``pv`` and ``pvVisits`` (at most ``pv_len`` moves), with ``moves_ownership`` (while ownership
+        is tracked) ``ownership`` (float [size, size], the root player's view) for the moves that
+        have it.
+
+        Visited moves come first; unvisited ones follow, highest prior first, until there are
+        ``min_moves`` (the root's winrate and score, LCB 0); at most ``max_moves`` in all."""
         ch, n, mean, lcb = self._child_stats()
         t = self.tree
-        order = sorted((j for j in range(len(ch)) if n[j] > 0), key=lambda j: (-n[j], -mean[j]))
+        order = self._ranked(n, mean, lcb)
         if len(order) < min_moves:
             rest = sorted((j for j in range(len(ch)) if n[j] == 0), key=lambda j: -t.prior[ch[j]])
             order += rest[: min_moves - len(order)]
         if max_moves is not None:
             order = order[:max_moves]
-        root_wr = (self.root_value() + 1) / 2
+        score, score_var = _stats(n, t.SC[ch], t.SC2[ch])
+        root = self.root_info()
+        first = int(t.first[t.root])
         out = []
         for rank, j in enumerate(order):
-            pv = self._pv(int(ch[j]))
-            visited = n[j] > 0
-            out.append({"move": pv[0], "visits": int(n[j]),
-                        "winrate": float((mean[j] + 1) / 2) if visited else root_wr,
-                        "prior": float(t.prior[ch[j]]), "lcb": float(max(0.0, (lcb[j] + 1) / 2)) if visited else 0.0,
-                        "order": rank, "pv": pv})
+            nd = int(ch[j])
+            pv, pv_visits = self._pv(nd, pv_len)
+            if n[j] > 0:
+                info = {"winrate": float((mean[j] + 1) / 2), "scoreLead": float(score[j]),
+                        "scoreStdev": float(math.sqrt(score_var[j])), "utility": float(mean[j]),
+                        "lcb": float(min(max((lcb[j] + 1) / 2, 0.0), 1.0)), "utilityLcb": float(max(lcb[j], -1.0))}
+            else:
+                info = {"winrate": root["winrate"], "scoreLead": root["scoreLead"], "scoreStdev": root["scoreStdev"],
+                        "utility": root["utility"], "lcb": 0.0, "utilityLcb": -1.0}
+            info = {"move": pv[0], "visits": int(n[j]), **info, "scoreMean": info["scoreLead"],
+                    "scoreSelfplay": info["scoreLead"], "prior": float(t.prior[nd]), "order": rank, "pv": pv,
+                    "pvVisits": pv_visits}
+            row = nd - first + 1
+            if moves_ownership and self._own is not None and self._own_n[row] > 0 and not self._own_missing:
+                info["ownership"] = (self._own[0, row] / self._own_n[row]).astype(np.float64).reshape(self.size, self.size)
+            out.append(info)
         return out
+
+    def root_info(self) -> dict:
+        """KataGo's ``rootInfo`` for the player to move at the root: ``visits``, ``winrate``,
+        ``scoreLead`` (= ``scoreMean`` = ``scoreSelfplay``), ``scoreStdev``, ``utility``, ``lcb``,
+        ``currentPlayer``; each visit counts its leaf's estimate, the root's own evaluation included."""
+        t = self.tree
+        r = t.root
+        n = np.array([float(t.N[r])])
+        value, var = _stats(n, -t.W[r:r + 1], t.W2[r:r + 1], sample=True)
+        score, score_var = _stats(n, -t.SC[r:r + 1], t.SC2[r:r + 1])
+        lcb = float(self._lcb(n, value, var)[0])
+        lead = float(score[0])
+        return {"visits": int(n[0]), "winrate": float((value[0] + 1) / 2), "scoreLead": lead, "scoreMean": lead,
+                "scoreSelfplay": lead, "scoreStdev": float(math.sqrt(score_var[0])), "utility": float(value[0]),
+                "lcb": float(min(max((lcb + 1) / 2, 0.0), 1.0)), "currentPlayer": self.game.to_play}
 
     def root_value(self) -> float:
         """Mean value for the player to move at the root, in [-1, 1]."""
@@ -746,46 +943,52 @@ class Search:
         r = t.root
         return float(-t.W[r] / t.N[r]) if t.N[r] > 0 else 0.0
 
+    def root_ownership(self) -> Ownership | None:
+        """The search-weighted ownership at the root, or None (not tracked, no visit with it yet, or an
+        evaluator without ownership estimates)."""
+        if self._own is None or self._own_n[0] == 0 or self._own_missing:
+            return None
+        n = int(self._own_n[0])
+        mean, var = _stats(np.float64(n), self._own[0, 0].astype(np.float64), self._own[1, 0].astype(np.float64))
+        shape = (self.size, self.size)
+        return Ownership(np.clip(mean, -1.0, 1.0).reshape(shape), np.sqrt(var).reshape(shape), n)
 
-def run_many(searches: list[Search], visits: int, evaluator, batch_size: int = 8) -> None:
-    """Add ``visits`` visits to each search; each round sends the leaves of all trees to one evaluator call.
 
-    All searches must be on boards of the same size."""
-    if not searches:
-        return
+def search_round(searches: Sequence[Search], leaves: Sequence[int], evaluator) -> list[int]:
+    """One round over several trees: search ``i`` selects up to ``leaves[i]`` leaves (none when 0),
+    the leaves of every tree with the same board size and rules go to one evaluator call, and each
+    tree expands and backs up its own. Returns the visits each search gained (terminal ones included)."""
     use_ring = bool(getattr(evaluator, "needs_history", True))
     done = [0] * len(searches)
-    while True:
-        active = [i for i, s in enumerate(searches) if done[i] < visits and not s.game.is_over]
-        if not active:
-            return
-        batches = []
-        for i in active:
-            s = searches[i]
-            ne, nt = s._gather(min(batch_size, visits - done[i]), use_ring)
-            done[i] += ne + nt
+    waiting: dict[tuple, list[tuple[int, LeafBatch]]] = {}
+    for i, (s, k) in enumerate(zip(searches, leaves)):
+        if k > 0:
+            ne, nt = s._gather(k, use_ring)
+            done[i] = ne + nt
             if ne:
-                batches.append((i, s._batch()))
-        if not batches:
-            continue
-        b0 = batches[0][1]
-        merged = LeafBatch(sum(b.n for _, b in batches), b0.size,
-                           *(np.concatenate([getattr(b, f) for _, b in batches])
-                             for f in ("S", "meta", "ring", "head", "count")),
-                           b0.komi, b0.ko_rule, b0.suicide, b0.territory)
-        try:
-            if len({(b.komi, b.ko_rule, b.suicide, b.territory) for _, b in batches}) > 1:
-                # the globals come from one komi and rule set per batch: evaluate per game when they differ
-                results = [evaluator(b) for _, b in batches]
-            else:
-                pri, val = evaluator(merged)
-                results, k = [], 0
-                for _, b in batches:
-                    results.append((pri[k:k + b.n], val[k:k + b.n]))
-                    k += b.n
-        except BaseException:
-            for i, _ in batches:
+                b = s._batch()
+                waiting.setdefault(b.rules_key, []).append((i, b))
+    try:
+        for group in waiting.values():
+            ev = evaluator(LeafBatch.concat([b for _, b in group]))
+            k = 0
+            for i, b in group:
+                searches[i]._apply(ev.rows(k, k + b.n))
+                k += b.n
+    except BaseException:
+        for group in waiting.values():
+            for i, _ in group:
                 searches[i]._abort()
-            raise
-        for (i, _), (p, v) in zip(batches, results):
-            searches[i]._apply(p, v)
+        raise
+    return done
+
+
+def run_many(searches: list[Search], visits: int, evaluator, batch_size: int = 8) -> None:
+    """Add ``visits`` visits to each search (none to a finished game), sharing evaluator calls
+    between the trees (``search_round``)."""
+    done = [0] * len(searches)
+    while True:
+        want = [0 if s.game.is_over else min(batch_size, visits - d) for s, d in zip(searches, done)]
+        if not any(w > 0 for w in want):
+            return
+        done = [d + g for d, g in zip(done, search_round(searches, want, evaluator))]

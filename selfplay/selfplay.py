@@ -239,15 +239,9 @@ def _worker(model: str | None, device: str, cfg: SelfPlayConfig, games: int, out
 
 def make_evaluator(model: str | None, device: str = "cpu"):
     """The network of ``model`` (default: the bundled one), or uniform priors without one."""
-    from policy.modelfile import load_model, resolve_model
+    from .evaluators import load_evaluator
 
-    from .search import NetworkEvaluator, UniformEvaluator
-
-    path = resolve_model(model)
-    if path is None:
-        return UniformEvaluator()
-    net, _info = load_model(path, device)
-    return NetworkEvaluator(net, device)
+    return load_evaluator(model, device)
 
 
 def run_selfplay(model: str | None, cfg: SelfPlayConfig, games: int, out: str | Path, workers: int = 1,

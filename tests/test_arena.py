@@ -5,7 +5,7 @@ import json
 from go_engine.sgf import parse_sgf
 from go_engine.stats import score_of
 from selfplay.arena import ArenaConfig, load_games, play_match
-from selfplay.search import UniformEvaluator
+from selfplay.evaluators import UniformEvaluator
 from selfplay.selfplay import make_evaluator
 
 

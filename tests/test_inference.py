@@ -1,11 +1,10 @@
-"""The play-tuned network (policy.inference) against the plain eval model, and the numpy Evaluator."""
+"""The play-tuned network (policy.inference) against the plain eval model."""
 
-import numpy as np
 import pytest
 import torch
 
 from go_engine.features import NUM_PLANES, P_ON_BOARD
-from policy.inference import CompiledGoNet, Evaluator, FusedGoNet, _onednn_works, prepare_for_inference
+from policy.inference import CompiledGoNet, FusedGoNet, _onednn_works, prepare_for_inference
 from policy.model import GoNet, NetConfig
 from policy.modelfile import ModelInfo, load_model, save_model
 
@@ -119,37 +118,6 @@ def test_from_model_file(tmp_path):
     with torch.no_grad():
         want = model(planes, globs)
     assert_same(prepare_for_inference(loaded)(planes, globs), want)
-
-
-def test_evaluator_numpy_in_numpy_out():
-    model = random_bn_model(SMALL, seed=6)
-    ev = Evaluator(model)
-    planes, globs = random_inputs(5, 13, seed=3)
-    with torch.no_grad():
-        out = model(planes, globs)
-    res = ev(planes.numpy().astype(np.uint8), globs.numpy())
-    assert res.policy.shape == (5, 13 * 13 + 1) and res.policy.dtype == np.float32
-    assert res.value.shape == (5,) and res.score.shape == (5,) and res.ownership.shape == (5, 13, 13)
-    np.testing.assert_allclose(res.policy.sum(axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(res.policy, torch.softmax(out["policy"], 1).numpy(), rtol=1e-4, atol=1e-7)
-    np.testing.assert_allclose(res.value, torch.sigmoid(out["value"]).numpy(), rtol=1e-4, atol=1e-7)
-    np.testing.assert_allclose(res.score, out["score"].numpy(), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(res.ownership, out["ownership"].numpy(), rtol=1e-4, atol=1e-5)
-    assert ((res.value > 0) & (res.value < 1)).all() and (np.abs(res.ownership) <= 1).all()
-
-    # one position, unbatched
-    one = ev(planes[2].numpy().astype(np.uint8), globs[2].numpy())
-    assert one.policy.shape == (13 * 13 + 1,) and one.ownership.shape == (13, 13) and one.value.shape == ()
-    np.testing.assert_allclose(one.policy, res.policy[2], rtol=1e-4, atol=1e-7)
-
-    # a legal-move mask renormalises over the allowed moves only
-    legal = np.zeros((5, 13 * 13 + 1), dtype=bool)
-    legal[:, [0, 5, 13 * 13]] = True
-    masked = ev(planes.numpy(), globs.numpy(), legal=legal)
-    assert (masked.policy[~legal] == 0).all()
-    np.testing.assert_allclose(masked.policy.sum(axis=1), 1.0, rtol=1e-5)
-    sub = res.policy[:, [0, 5, 13 * 13]]
-    np.testing.assert_allclose(masked.policy[:, [0, 5, 13 * 13]], sub / sub.sum(1, keepdims=True), rtol=1e-4)
 
 
 def test_compiled_falls_back_to_eager(monkeypatch):

@@ -5,7 +5,8 @@ import pytest
 
 from go_engine.game import Game
 from selfplay.player import Player, PlayerConfig, temperature_schedule
-from selfplay.search import UniformEvaluator
+from selfplay.evaluators import UniformEvaluator
+from selfplay.search import Evaluation
 
 
 class FixedValue:
@@ -18,7 +19,8 @@ class FixedValue:
 
     def __call__(self, leaves):
         a = leaves.size ** 2 + 1
-        return np.full((len(leaves), a), 1.0 / a, np.float32), np.full(len(leaves), self.value, np.float32)
+        return Evaluation(np.full((len(leaves), a), 1.0 / a, np.float32), np.full(len(leaves), self.value, np.float32),
+                          np.zeros(len(leaves), np.float32))
 
 
 def test_temperature_schedule():
@@ -52,9 +54,9 @@ def test_random_moves_are_drawn_from_the_players_generator():
 def test_choose_by_prior_takes_the_networks_favourite():
     class Favourite(FixedValue):
         def __call__(self, leaves):
-            pri, val = super().__call__(leaves)
-            pri[:, 12] = 1.0  # C3 on a 5x5 board (row-major index 2 * 5 + 2)
-            return pri, val
+            ev = super().__call__(leaves)
+            ev.priors[:, 12] = 1.0  # C3 on a 5x5 board (row-major index 2 * 5 + 2)
+            return ev
 
     p = Player()
     p.think(Game(5), Favourite(0.0), 1)
@@ -65,9 +67,9 @@ class BlackLoses(FixedValue):
     """Every position is lost for Black by ``value`` (won for White)."""
 
     def __call__(self, leaves):
-        pri, val = super().__call__(leaves)
+        ev = super().__call__(leaves)
         white = np.array([leaves.to_move(i) == 2 for i in range(len(leaves))])
-        return pri, np.where(white, -val, val).astype(np.float32)
+        return Evaluation(ev.priors, np.where(white, -ev.values, ev.values).astype(np.float32), ev.scores)
 
 
 @pytest.mark.parametrize("value,resigns", [(-0.9, True), (0.0, False)])

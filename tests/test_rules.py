@@ -723,3 +723,20 @@ def test_setup_undo_restores_a_point_named_twice():
     g.undo()
     assert g.board[2, 2] == 0
     assert g.hash == zobrist_of(g)
+
+
+def test_katago_rules_names_and_json():
+    from go_engine.rules import katago_rules
+
+    assert katago_rules("tromp-taylor") == (PRESETS["tromp-taylor"], [])
+    assert katago_rules("new zealand")[0] == PRESETS["nz"] and katago_rules("chinese_ogs")[0] == PRESETS["chinese-ogs"]
+    # KataGo's JSON, as an object or as text: the matching preset, else a custom rule set
+    assert katago_rules({"ko": "SIMPLE", "scoring": "TERRITORY", "tax": "SEKI", "suicide": False})[0] == PRESETS["japanese"]
+    custom, notes = katago_rules('{"ko":"POSITIONAL","scoring":"TERRITORY","suicide":true,"whiteHandicapBonus":"N"}')
+    assert (custom.name, custom.ko, custom.scoring, custom.suicide, custom.handicap_bonus) == \
+        ("custom", "positional", "territory", True, "N") and notes == []
+    # what Tengen does not play is named in a warning
+    assert katago_rules("stone_scoring")[1] and katago_rules({"ko": "SIMPLE", "scoring": "AREA", "hasButton": True})[1]
+    for bad in ("fancy", {"ko": "SPIGHT"}, {"komi": 7.5}, "{not json", 7, {"suicide": "yes"}):
+        with pytest.raises(ValueError):
+            katago_rules(bad)

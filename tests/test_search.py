@@ -9,25 +9,23 @@ from go_engine import kernels as K
 from go_engine.coords import index_names
 from go_engine.features import game_features
 from go_engine.game import Game
-from selfplay.search import (EXPANDED, TERMINAL, LeafBatch, Search, SearchConfig, UniformEvaluator, leaf_features,
-                             run_many)
+from selfplay.evaluators import UniformEvaluator, leaf_features
+from selfplay.search import (EXPANDED, TERMINAL, Evaluation, LeafBatch, Search, SearchConfig, run_many, search_round)
 
 
 class ScoreEvaluator:
-    """Uniform priors; value = tanh(area score - komi for the player to move / 4): the 'true' outcome
-    of simple tactical positions."""
+    """Uniform priors; score = area score - komi for the player to move, value = tanh(score / 4): the
+    'true' outcome of simple tactical positions."""
 
     needs_history = False
 
-    def __call__(self, leaves: LeafBatch):
+    def __call__(self, leaves: LeafBatch) -> Evaluation:
         a = leaves.size ** 2 + 1
-        vals = np.zeros(len(leaves), dtype=np.float32)
+        scores = np.zeros(len(leaves), dtype=np.float32)
         for i in range(len(leaves)):
             s = K.k_area_score(leaves.S[i], leaves.meta[i]) - leaves.komi
-            if leaves.to_move(i) == K.WHITE:
-                s = -s
-            vals[i] = np.tanh(s / 4.0)
-        return np.full((len(leaves), a), 1.0 / a, dtype=np.float32), vals
+            scores[i] = -s if leaves.to_move(i) == K.WHITE else s
+        return Evaluation(np.full((len(leaves), a), 1.0 / a, dtype=np.float32), np.tanh(scores / 4.0), scores)
 
 
 def _root_children(s: Search):
@@ -138,10 +136,14 @@ def test_lcb_prefers_robust_move():
     setv(a, 100, 0.4)
     setv(b, 3, 1.0, 0.0)
     assert s.choose(0.0) == t.move[a]
-    # the most visited move was refuted late: a well-visited move with a higher LCB wins
+    # the most visited move was refuted late: a well-visited move with a higher LCB wins, and
+    # analysis ranks it first too (order 0: the move genmove plays)
     setv(a, 100, -0.5)
     setv(c, 60, 0.3)
     assert s.choose(0.0) == t.move[c]
+    info = s.analysis()
+    assert [x["order"] for x in info] == [0, 1, 2]
+    assert info[0]["move"] == s.choose_vertex() and [x["visits"] for x in info] == [60, 100, 3]
     # LCB close: stay with visits
     setv(c, 60, -0.5)
     assert s.choose(0.0) == t.move[a]
@@ -205,11 +207,12 @@ def test_terminal_after_two_passes(komi, expect):
     t = s.tree
     pass_child = [j for j in _root_children(s) if t.move[j] == -1][0]
     assert t.state[pass_child] == TERMINAL
-    # tval is for White, the player to move after the passes: Black's result with a flipped sign
-    assert t.tval[pass_child] == -expect
+    # tscore is for White, the player to move after the passes: Black's area (the whole board) - komi
+    assert t.tscore[pass_child] == -(25 - komi)
     assert t.W[pass_child] / t.N[pass_child] == expect
     info = {a["move"]: a for a in s.analysis()}
     assert info["pass"]["winrate"] == (expect + 1) / 2
+    assert info["pass"]["scoreLead"] == 25 - komi and info["pass"]["scoreStdev"] == 0.0
     if expect > 0:
         assert s.choose_vertex() == "pass"
 
@@ -265,7 +268,7 @@ def test_run_many_shares_evaluator_calls():
 def test_network_evaluator_runs():
     torch = pytest.importorskip("torch")
     from policy.model import GoNet, NetConfig
-    from selfplay.search import NetworkEvaluator
+    from selfplay.evaluators import NetworkEvaluator
 
     torch.manual_seed(0)
     ev = NetworkEvaluator(GoNet(NetConfig(blocks=2, channels=16, gpool_every=2)))
@@ -308,3 +311,136 @@ def test_failed_evaluator_leaves_tree_clean():
     assert np.all(t.VL[: t.count] == 0)
     assert s.run(10, UniformEvaluator(), 8) == 10
     assert s.root_visits == 40
+
+
+class OwnershipEvaluator(ScoreEvaluator):
+    """ScoreEvaluator's priors, values and scores; ownership: A1 is Black's in every position (+1 for
+    Black to move, -1 for White to move) and B1 is claimed by whoever is to move (+1 always)."""
+
+    def __call__(self, leaves: LeafBatch) -> Evaluation:
+        ev = super().__call__(leaves)
+        own = np.zeros((len(leaves), leaves.size, leaves.size), dtype=np.float32)
+        for i in range(len(leaves)):
+            own[i, 0, 0] = 1.0 if leaves.to_move(i) == K.BLACK else -1.0
+            own[i, 0, 1] = 1.0
+        ev.ownership = own
+        return ev
+
+
+def _depth(t, nd: int) -> int:
+    parent = {int(c): p for p in range(t.count) if t.state[p] == EXPANDED for c in t.children(p)}
+    d = 0
+    while nd != t.root:
+        nd, d = parent[nd], d + 1
+    return d
+
+
+def test_scores_are_backed_up_per_subtree():
+    g = Game.from_diagram(CAPTURE, to_play="B", komi=0.5)
+    s = Search(g, seed=0)
+    s.run(120, ScoreEvaluator(), batch_size=4)
+    t = s.tree
+    names = index_names(5)
+    for a in s.analysis():
+        j = next(c for c in _root_children(s) if (names[t.move[c]] if t.move[c] >= 0 else "pass") == a["move"])
+        assert a["scoreLead"] == a["scoreMean"] == pytest.approx(t.SC[j] / t.N[j], abs=1e-4)
+        if a["visits"] == 1:  # one leaf: the evaluator's score of the position after the move, no spread
+            g2 = g.copy()
+            g2.play(a["move"])
+            assert a["scoreLead"] == pytest.approx(g2.score() - 0.5) and a["scoreStdev"] == 0
+        else:
+            assert a["scoreStdev"] >= 0
+    info = s.root_info()
+    assert info["visits"] == 120 and info["currentPlayer"] == "B"
+    assert info["scoreLead"] == pytest.approx(-t.SC[t.root] / 120, abs=1e-4)
+    # capturing at D5 wins the most points, and the root's mean leans towards it
+    best = s.analysis()[0]
+    assert best["move"] == "D5" and best["scoreLead"] > max(a["scoreLead"] for a in s.analysis()[1:])
+
+
+def test_search_weighted_ownership():
+    g = Game(7)
+    g.play("D4")
+    s = Search(g, seed=0, track_ownership=True)
+    s.run(60, OwnershipEvaluator(), batch_size=4)
+    t = s.tree
+    own = s.root_ownership()
+    assert own.visits == s.root_visits == 60
+    # A1: Black's in every leaf, so White's (the root player's) loss with no spread
+    assert own.mean[0, 0] == -1 and own.stdev[0, 0] == 0
+    # B1: each leaf's player to move claims it: the root's view alternates with the leaf's depth
+    leaves = [nd for nd in range(t.count) if t.state[nd] == EXPANDED]
+    signs = [1 if _depth(t, nd) % 2 == 0 else -1 for nd in leaves]
+    assert own.mean[0, 1] == pytest.approx(sum(signs) / 60)
+    assert own.stdev[0, 1] == pytest.approx(np.sqrt(1 - (sum(signs) / 60) ** 2), abs=1e-5)
+    assert (own.mean[1:] == 0).all()
+    # a move's own ownership, and what tree reuse keeps of it
+    best = s.analysis(moves_ownership=True)[0]
+    j = next(c for c in _root_children(s) if index_names(7)[t.move[c]] == best["move"])
+    assert best["ownership"][0, 0] == -1
+    n = int(t.N[j])
+    assert s.advance(best["move"])
+    kept = s.root_ownership()
+    assert kept.visits == n == s.root_visits
+    assert kept.mean[0, 0] == 1  # now Black to move: A1 is the root player's
+    s.run(20, OwnershipEvaluator(), batch_size=4)
+    assert s.root_ownership().visits == n + 20
+    # not tracked, or no estimates from the evaluator: no ownership
+    assert Search(g, seed=0).root_ownership() is None
+    s2 = Search(g, seed=0, track_ownership=True)
+    s2.run(10, UniformEvaluator(), 4)
+    assert s2.root_ownership() is None
+
+
+def test_terminal_visits_count_exact_ownership():
+    # one empty point left in Black's area: White passed; Black's pass ends the game
+    g = Game.from_diagram("""
+X X X X X
+X X X X X
+X X . X X
+X X X X X
+X X X X X
+""", to_play="W", komi=0.5)
+    g.play("pass")
+    s = Search(g, seed=0, track_ownership=True)
+    s.run(30, OwnershipEvaluator(), batch_size=1)
+    t = s.tree
+    pass_child = [j for j in _root_children(s) if t.move[j] == -1][0]
+    assert t.state[pass_child] == TERMINAL and t.N[pass_child] > 1
+    own = s.root_ownership()
+    # C3 is Black's (the root player's) in every terminal position and no leaf evaluation says otherwise
+    assert own.mean[2, 2] == pytest.approx(t.N[pass_child] / 30)
+
+
+def test_pv_visits_and_root_policy():
+    s = Search(Game(9), seed=0)
+    s.run(200, ScoreEvaluator(), batch_size=8)
+    for a in s.analysis():
+        assert len(a["pv"]) == len(a["pvVisits"]) and a["pvVisits"][0] == a["visits"]
+        assert all(x >= y for x, y in zip(a["pvVisits"], a["pvVisits"][1:]))
+    assert len(s.analysis(pv_len=3)[0]["pv"]) <= 3
+    pol = s.root_policy()
+    assert pol.shape == (82,) and abs(pol.sum() - 1) < 1e-5 and (pol > 0).all()
+    g = Game.from_diagram(CAPTURE, to_play="B", komi=0.5)
+    s = Search(g, seed=0)
+    assert s.root_policy() is None
+    s.run(4, UniformEvaluator(), 1)
+    pol = s.root_policy()
+    assert (pol == -1).sum() == int((g.board != 0).sum()) and abs(pol[pol >= 0].sum() - 1) < 1e-5
+
+
+def test_search_round_groups_calls_by_board_and_rules():
+    calls = []
+    base = UniformEvaluator()
+
+    def ev(leaves):
+        calls.append((leaves.size, leaves.komi, len(leaves)))
+        return base(leaves)
+
+    ev.needs_history = False
+    searches = [Search(Game(9, komi=7.5), seed=0), Search(Game(9, komi=7.5), seed=1),
+                Search(Game(9, komi=0.5), seed=2), Search(Game(7, komi=7.5), seed=3)]
+    assert search_round(searches, [4, 4, 4, 0], ev) == [1, 1, 1, 0]  # a new tree: its root alone
+    calls.clear()
+    assert search_round(searches, [4, 4, 4, 0], ev) == [4, 4, 4, 0] and searches[3].root_visits == 0
+    assert sorted(calls) == [(9, 0.5, 4), (9, 7.5, 8)]

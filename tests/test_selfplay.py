@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from go_engine import parse_sgf
-from policy.data.shards import read_shard
 from policy.data.loader import PositionLoader
-from selfplay.search import UniformEvaluator
+from policy.data.shards import read_shard
+from selfplay.evaluators import UniformEvaluator
+from selfplay.search import Evaluation
 from selfplay.selfplay import SelfPlayConfig, load_stats, play_games, run_selfplay, summarize
 
 
@@ -16,8 +17,9 @@ class BlackIsLost(UniformEvaluator):
     """Uniform priors; every position looks won for White (value 0.98 for White, -0.98 for Black)."""
 
     def __call__(self, leaves):
-        p, _ = super().__call__(leaves)
-        return p, np.array([-0.98 if leaves.to_move(i) == 1 else 0.98 for i in range(len(leaves))], np.float32)
+        ev = super().__call__(leaves)
+        values = np.array([-0.98 if leaves.to_move(i) == 1 else 0.98 for i in range(len(leaves))], np.float32)
+        return Evaluation(ev.priors, values, ev.scores)
 
 
 def test_games_are_written_as_sgf_shards_and_stats(tmp_path):

@@ -771,3 +771,17 @@ def test_write_then_read_round_trips_exactly(size, seed, komi, rules, black, whi
     back = g.replay()
     assert (back.board == game.board).all()
     assert back.to_play == game.to_play and back.hash == game.hash and back.is_over == game.is_over
+
+
+def test_write_move_properties():
+    g = Game(9)
+    for m in ("E5", "C3", "G7"):
+        g.play(m)
+    text = write_sgf(g, comments={2: "a mistake"}, move_properties={2: {"BM": "1"}, 3: {"TE": "2", "MA": "ee"}})
+    game = parse_sgf(text)[0]
+    nodes = game.nodes
+    assert nodes[2]["BM"] == ["1"] and nodes[2]["C"] == ["a mistake"]
+    assert nodes[3]["TE"] == ["2"] and nodes[3]["MA"] == ["ee"] and "BM" not in nodes[1]
+    for bad in ({0: {"BM": "1"}}, {4: {"BM": "1"}}, {1: {"B": "aa"}}, {1: {"bm": "1"}}):
+        with pytest.raises(ValueError):
+            write_sgf(g, move_properties=bad)

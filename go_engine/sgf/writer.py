@@ -57,6 +57,7 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
               date: str | None = None, event: str | None = None, name: str | None = None,
               place: str | None = None, comments: dict[int, str] | None = None, handicap: int | None = None,
               rules: str | None = None, properties: dict[str, str | list[str]] | None = None,
+              move_properties: dict[int, dict[str, str]] | None = None,
               application: str | None = "Tengen") -> str:
     """The game as FF[4] SGF text (write it as UTF-8: it says ``CA[UTF-8]``).
 
@@ -65,8 +66,9 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
     defaults to the game's outcome when it is over (resignation, or the score
     after two passes with every stone alive); pass ``""`` to leave ``RE`` out.
     ``comments`` maps move numbers (0: the game comment) to text. ``properties``
-    adds other root properties (values are escaped). ``rules`` is the ``RU``
-    text (default: the game's rule set by its usual SGF name)."""
+    adds other root properties (values are escaped), ``move_properties`` properties
+    of move nodes by move number (annotations such as ``BM``, ``TE``, ``MA``).
+    ``rules`` is the ``RU`` text (default: the game's rule set by its usual SGF name)."""
     size = game.size
     root: dict[str, str] = {"FF": "[4]", "CA": "[UTF-8]", "GM": "[1]"}
     if application:
@@ -103,6 +105,14 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
     for k in comments:
         if not isinstance(k, int) or not 0 <= k <= len(moves):
             raise ValueError(f"comment key {k!r} is not a move number from 0 to {len(moves)}")
+    node_props: dict[int, str] = {}
+    for k, props in (move_properties or {}).items():
+        if not isinstance(k, int) or not 1 <= k <= len(moves):
+            raise ValueError(f"move property key {k!r} is not a move number from 1 to {len(moves)}")
+        for prop in props:
+            if not re.fullmatch(r"[A-Z]{1,8}", prop) or prop in ("B", "W", "C", "AB", "AW", "AE", "PL"):
+                raise ValueError(f"{prop!r} cannot be written as a move property")
+        node_props[k] = "".join(f"{prop}[{escape_text(str(v))}]" for prop, v in props.items())
     setups = _history_setups(game)
     parts = ["(;" + "".join(p + v for p, v in root.items())]
     if 0 in comments:
@@ -123,7 +133,7 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
             parts.append("\n")
         k += 1
         colour, vertex = moves[k - 1]
-        parts.append(f";{colour}[{'' if vertex == 'pass' else _sgf_point(vertex, size)}]")
+        parts.append(f";{colour}[{'' if vertex == 'pass' else _sgf_point(vertex, size)}]{node_props.get(k, '')}")
         if k in comments:
             parts.append(f"C[{escape_text(comments[k])}]\n")
             line_moves = 0

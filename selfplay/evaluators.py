@@ -1,0 +1,186 @@
+"""Evaluators for the search: leaves in, ``selfplay.search.Evaluation`` out.
+
+- ``UniformEvaluator``: uniform priors, value and score 0, no ownership (measures the search itself);
+- ``NetworkEvaluator``: a ``GoNet``'s policy, value, score and ownership heads;
+- ``PlayoutEvaluator``: no network: priors that avoid filling one's own eyes, and value, score and
+  ownership from a few random playouts of each leaf (``tengen gtp --model none``).
+
+Every figure is from the view of the player to move at the leaf (see ``Evaluation``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import OrderedDict
+
+import numpy as np
+
+from go_engine import kernels as K
+from go_engine.features import NUM_PLANES, global_features, k_features
+from go_engine.playout import k_playouts
+
+from .search import Evaluation, LeafBatch
+
+__all__ = ["UniformEvaluator", "NetworkEvaluator", "PlayoutEvaluator", "leaf_features", "load_evaluator"]
+
+
+class UniformEvaluator:
+    """Uniform priors, value and score 0, no ownership: measures the search itself."""
+
+    needs_history = False
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int], Evaluation] = {}
+
+    def __call__(self, leaves: LeafBatch) -> Evaluation:
+        a = leaves.size * leaves.size + 1
+        key = (a, len(leaves))
+        ev = self._cache.get(key)
+        if ev is None:  # the same (read-only) answer for every batch of this size
+            zeros = np.zeros(len(leaves), dtype=np.float32)
+            ev = self._cache[key] = Evaluation(np.full((len(leaves), a), 1.0 / a, dtype=np.float32), zeros, zeros)
+        return ev
+
+
+def leaf_features(leaves: LeafBatch, num_planes: int = NUM_PLANES, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Network inputs of every leaf: planes uint8 [n, num_planes, size, size] (the first ``num_planes``
+    of the newest feature version: what the network reads), globals float32 [n, G]."""
+    n, s = len(leaves), leaves.size
+    planes = np.zeros((n, num_planes, s, s), dtype=np.uint8)
+    globs = []
+    for i in range(n):
+        k_features(leaves.S[i], leaves.meta[i], leaves.ring[i], int(leaves.head[i]), int(leaves.count[i]),
+                   sym, planes[i])
+        globs.append(global_features(leaves.komi, leaves.to_move(i), leaves.ko_rule, leaves.suicide,
+                                     leaves.territory))
+    return planes, np.stack(globs)
+
+
+class NetworkEvaluator:
+    """Everything a ``GoNet`` (or any module with its forward signature) says, on ``device``.
+
+    Value = tanh(value_logit / 2) = 2 * sigmoid(logit) - 1; the score head is
+    already in points and the ownership head is tanh per point, both for the
+    player to move. History planes are exact: the leaf's ring holds the colours
+    of the positions along the game and the tree path. Features use the
+    identity symmetry.
+
+    ``cache_size`` > 0 keeps the answers for that many positions (least recently
+    used out first), keyed by a 128-bit digest of the network's inputs, as
+    KataGo's network cache: a position met again (a transposition, or the same
+    line in the trees of neighbouring positions of a game under analysis) costs
+    no network call, and a batch evaluates each distinct position once."""
+
+    needs_history = True
+
+    def __init__(self, model, device: str = "cpu", prepare: bool = True, cache_size: int = 0) -> None:
+        import torch
+
+        self.torch = torch
+        self.num_planes = model.cfg.in_planes  # the feature version's planes the network reads
+        model = model.to(device).eval()
+        if prepare:  # batch norm folded, channels_last, fused kernels: the same outputs, faster
+            from policy.inference import prepare_for_inference
+
+            model = prepare_for_inference(model, device)
+        self.model = model
+        self.device = device
+        self.cache_size = cache_size
+        self._cache: OrderedDict[bytes, tuple] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def _network(self, planes: np.ndarray, globs: np.ndarray) -> list[np.ndarray]:
+        torch = self.torch
+        with torch.inference_mode():
+            out = self.model(torch.from_numpy(planes).to(self.device, torch.float32),
+                             torch.from_numpy(globs).to(self.device))
+            pri = torch.softmax(out["policy"].float(), dim=1)
+            val = torch.tanh(out["value"].float() * 0.5)
+            return [t.cpu().numpy() for t in (pri, val, out["score"].float(), out["ownership"].float())]
+
+    def __call__(self, leaves: LeafBatch) -> Evaluation:
+        planes, globs = leaf_features(leaves, self.num_planes)
+        if not self.cache_size:
+            return Evaluation(*self._network(planes, globs))
+        keys = [hashlib.blake2b(planes[i].tobytes() + globs[i].tobytes(), digest_size=16).digest()
+                for i in range(len(leaves))]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))  # distinct positions, in order
+        self.hits += len(keys) - len(todo)
+        self.misses += len(todo)
+        if todo:
+            first: dict[bytes, int] = {}
+            for i, k in enumerate(keys):
+                first.setdefault(k, i)
+            rows = [first[k] for k in todo]
+            heads = self._network(planes[rows], globs[rows])
+            for j, k in enumerate(todo):
+                self._cache[k] = tuple(h[j] for h in heads)
+        found = [self._cache[k] for k in keys]
+        for k in keys:
+            self._cache.move_to_end(k)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return Evaluation(*(np.stack([f[h] for f in found]) for h in range(4)))
+
+
+class PlayoutEvaluator:
+    """No network: uniform-ish priors over moves that do not fill one's own eye (more weight away from
+    the edge), and value, score and ownership from ``playouts`` random playouts of each leaf."""
+
+    needs_history = False
+
+    def __init__(self, playouts: int = 4, seed: int = 0) -> None:
+        self.playouts = playouts
+        self.seed = seed
+
+    def __call__(self, leaves: LeafBatch) -> Evaluation:
+        n, size = len(leaves), leaves.size
+        a = size * size + 1
+        st = size + 2
+        line = np.minimum(np.arange(size), np.arange(size)[::-1])
+        shape = np.where(line == 0, 0.3, np.where(line == 1, 0.7, 1.0))
+        base = np.append(np.outer(shape, shape).ravel() ** 0.5, 0.2).astype(np.float32)
+        rng = np.random.default_rng(self.seed)
+        pri = base * rng.uniform(0.8, 1.2, size=(n, a)).astype(np.float32)
+        val = np.zeros(n, dtype=np.float32)
+        score = np.zeros(n, dtype=np.float32)
+        own = np.zeros((n, size, size), dtype=np.float32)
+        results = np.zeros(self.playouts, dtype=np.int64)
+        owners = np.zeros(leaves.S.shape[2], dtype=np.int64)
+        for i in range(n):
+            S, meta = leaves.S[i], leaves.meta[i]
+            c = int(meta[K.M_TOMOVE])
+            col = S[K.COLOR]
+            for r in range(size):
+                for q in range(size):
+                    p = (r + 1) * st + q + 1
+                    if col[p] == K.EMPTY and K.k_is_eye(S, meta, p, c):
+                        pri[i, r * size + q] = 0.0
+            self.seed += 1
+            owners[:] = 0
+            k_playouts(S, meta, self.playouts, self.seed, 3 * size * size, results, owners)
+            sign = 1.0 if c == K.BLACK else -1.0
+            d = results.astype(np.float64) - leaves.komi  # Black's margin in each playout
+            v = 0.5 * math.tanh(float(d.mean()) / size) + 0.5 * float(np.mean(np.sign(d)))
+            val[i] = sign * v
+            score[i] = sign * float(d.mean())
+            own[i] = sign * owners.reshape(st, st)[1:-1, 1:-1] / self.playouts
+        return Evaluation(pri, val, score, own)
+
+
+def load_evaluator(model: str | None, device: str = "cpu", playouts: int | None = None, seed: int = 0,
+                   cache_size: int = 0):
+    """The ``NetworkEvaluator`` of ``model`` (default: ``$TENGEN_MODEL``, else the bundled network;
+    ``cache_size``: see there); for ``"none"``, a ``PlayoutEvaluator`` with ``playouts`` per leaf, or a
+    ``UniformEvaluator`` without ``playouts``."""
+    from policy.modelfile import load_model, resolve_model
+
+    path = resolve_model(model)
+    if path is None:
+        return UniformEvaluator() if playouts is None else PlayoutEvaluator(playouts, seed)
+    net, _info = load_model(path, device)
+    return NetworkEvaluator(net, device, cache_size=cache_size)

@@ -1,0 +1,97 @@
+"""The search's evaluators (selfplay/evaluators.py): each figure from the view of the player to move."""
+
+import numpy as np
+import pytest
+
+from go_engine.game import Game
+from selfplay.evaluators import NetworkEvaluator, PlayoutEvaluator, UniformEvaluator, leaf_features
+from selfplay.search import LeafBatch, Search
+
+# settled: Black's three columns and White's two, each group with three eyes
+WALLS = """
+X . X O .
+X X X O O
+. X X O .
+X X X O O
+X . X O .
+"""
+
+
+def _leaves(games: list[Game]) -> LeafBatch:
+    """The games' positions as a batch of leaves (the searches' first leaf: the root)."""
+    batches = []
+    for g in games:
+        s = Search(g, seed=0)
+        s._gather(1, True)
+        batches.append(s._batch())
+    return LeafBatch.concat(batches)
+
+
+def test_network_evaluator_gives_every_head():
+    torch = pytest.importorskip("torch")
+    from policy.model import GoNet, NetConfig
+
+    torch.manual_seed(0)
+    model = GoNet(NetConfig(blocks=2, channels=16, gpool_every=2)).eval()
+    games = [Game(9, komi=7.5), Game(9, komi=7.5)]
+    games[1].play("E5")
+    leaves = _leaves(games)
+    ev = NetworkEvaluator(model)(leaves)
+    planes, globs = leaf_features(leaves)
+    with torch.no_grad():
+        out = model(torch.from_numpy(planes).float(), torch.from_numpy(globs))
+    np.testing.assert_allclose(ev.priors, torch.softmax(out["policy"], 1).numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ev.values, torch.tanh(out["value"] / 2).numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ev.scores, out["score"].numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ev.ownership, out["ownership"].numpy(), rtol=1e-4, atol=1e-5)
+    assert ev.ownership.shape == (2, 9, 9) and ev.scores.shape == (2,)
+    rows = ev.rows(1, 2)
+    assert rows.priors.shape == (1, 82) and rows.ownership.shape == (1, 9, 9) and rows.values[0] == ev.values[1]
+
+
+@pytest.mark.parametrize("to_play", ["B", "W"])
+def test_playout_evaluator_scores_and_ownership_for_the_player_to_move(to_play):
+    g = Game.from_diagram(WALLS, to_play=to_play, komi=0.5)
+    ev = PlayoutEvaluator(playouts=16, seed=1)(_leaves([g]))
+    sign = 1 if to_play == "B" else -1
+    # nothing to play but eyes: every playout ends as it stands, Black 15 points to 10, komi 0.5
+    assert sign * ev.scores[0] == 4.5 and sign * ev.values[0] > 0.5
+    assert ev.ownership.shape == (1, 5, 5)
+    assert (ev.ownership[0][:, :3] == sign).all() and (ev.ownership[0][:, 3:] == -sign).all()
+    assert ev.priors.shape == (1, 26)
+
+
+def test_uniform_evaluator_has_no_ownership():
+    ev = UniformEvaluator()(_leaves([Game(7)]))
+    assert ev.ownership is None and ev.values[0] == 0 and ev.scores[0] == 0
+    assert np.allclose(ev.priors, 1 / 50)
+
+
+def test_network_cache_answers_repeated_positions_without_the_network():
+    torch = pytest.importorskip("torch")
+    from policy.model import GoNet, NetConfig
+
+    torch.manual_seed(1)
+    model = GoNet(NetConfig(blocks=2, channels=16, gpool_every=2)).eval()
+    plain, cached = NetworkEvaluator(model), NetworkEvaluator(model, cache_size=3)
+    a, b = Game(9), Game(9)
+    b.play("E5")
+    calls = []
+    net = cached._network
+    cached._network = lambda p, g: calls.append(len(p)) or net(p, g)
+    leaves = _leaves([a, b, a])  # a position twice in one batch: evaluated once
+    want, got = plain(leaves), cached(leaves)
+    for field in ("priors", "values", "scores", "ownership"):
+        np.testing.assert_allclose(getattr(got, field), getattr(want, field), rtol=1e-5, atol=1e-6)
+    assert calls == [2] and (cached.hits, cached.misses) == (1, 2)
+    cached(_leaves([b]))
+    assert calls == [2] and cached.hits == 2  # met again: no network call
+    c, d = b.copy(), b.copy()
+    c.play("C3")
+    d.play("G7")
+    cached(_leaves([c, d]))  # four positions seen, room for three: the least recently used goes
+    cached(_leaves([a]))
+    assert calls == [2, 2, 1]
+    cached.clear_cache()
+    cached(_leaves([b]))
+    assert calls == [2, 2, 1, 1]
