@@ -34,12 +34,11 @@ args = json.loads(sys.argv[1])
 if args["threads"]:
     torch.set_num_threads(args["threads"])
 fields = {f.name for f in dataclasses.fields(T.TrainConfig)}
+if ("loader_workers" not in fields and args["workers"]) or ("feature_version" not in fields and args["version"] != 1):
+    print(json.dumps({"unsupported": True}))  # an older checkout without these settings
+    raise SystemExit(0)
 extra = {k: v for k, v in (("loader_workers", args["workers"]), ("feature_version", args["version"]),
                            ("komi_relabel", 0.5)) if k in fields}
-if "loader_workers" not in fields and args["workers"]:
-    print(json.dumps({"unsupported": True})); sys.exit(0)
-if "feature_version" not in fields and args["version"] != 1:
-    print(json.dumps({"unsupported": True})); sys.exit(0)
 cfg = T.TrainConfig(train=[args["data"]], out=args["out"], steps=args["steps"], batch_size=args["batch"],
                     sample_rate=0.25, optimizer="adamw", lr=1e-3, warmup_steps=10, eval_every=10 ** 9,
                     device=args["device"], compile=args["compile"], log_every=10 ** 9,
