@@ -7,7 +7,6 @@ or foreign file with a message that names it.
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import zipfile
 from dataclasses import dataclass, field, fields
@@ -38,6 +37,8 @@ def resolve_model(name: str | None) -> str | None:
     """The model file a command should use: ``name``; else ``$TENGEN_MODEL``; else the bundled
     network. ``"none"`` means no network (random playouts). A bundled network missing from the
     install is a ``ModelFileError``, never a silent fall-back to random playouts."""
+    import os
+
     name = name or os.environ.get("TENGEN_MODEL")
     if not name:
         if not BUNDLED.is_file():
