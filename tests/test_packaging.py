@@ -27,7 +27,7 @@ def test_the_wheel_holds_the_bundled_network():
 def test_tengen_gtp_from_a_fresh_install_plays_with_the_bundled_network():
     r = _wheel_check(timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "loaded model" in r.stdout and "site-packages/policy/networks/tengen-b6c32.pt" in r.stdout
+    assert "tengen gtp from the install" in r.stdout and "site-packages/policy/networks/tengen-b6c32.pt" in r.stdout
 
 
 @pytest.mark.parametrize("command", ["gtp", "play"])
