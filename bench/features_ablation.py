@@ -12,7 +12,7 @@ Run one variant per process (they can run side by side), then compare held-out t
 positions and play them against each other with ``tengen match``:
 
     python bench/features_ablation.py --variant v2 --train runs/data19/train --val runs/data19/val \\
-        --init models/tengen-b6c32.pt --steps 1500 --out runs/abl-v2
+        --init policy/networks/tengen-b6c32.pt --steps 1500 --out runs/abl-v2
 """
 
 from __future__ import annotations

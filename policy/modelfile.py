@@ -24,20 +24,28 @@ FORMAT = "tengen-model"
 VERSION = 1
 
 
-BUNDLED = Path(__file__).resolve().parent.parent / "models" / "tengen-b6c32.pt"
-
-
-def resolve_model(name: str | None) -> str | None:
-    """The model file a command should use: ``name``; else ``$TENGEN_MODEL``; else the bundled
-    network in ``models/`` when it is there. ``"none"`` means no network (random playouts)."""
-    import os
-
-    name = name or os.environ.get("TENGEN_MODEL") or (str(BUNDLED) if BUNDLED.exists() else None)
-    return None if name is None or name.lower() == "none" else name
+# The network used when no model is named: package data of ``policy`` (pyproject.toml), so a
+# plain ``pip install`` ships it; its model card is networks/README.md.
+BUNDLED = Path(__file__).resolve().parent / "networks" / "tengen-b6c32.pt"
 
 
 class ModelFileError(ValueError):
     """A model file that cannot be used."""
+
+
+def resolve_model(name: str | None) -> str | None:
+    """The model file a command should use: ``name``; else ``$TENGEN_MODEL``; else the bundled
+    network. ``"none"`` means no network (random playouts). A bundled network missing from the
+    install is a ``ModelFileError``, never a silent fall-back to random playouts."""
+    import os
+
+    name = name or os.environ.get("TENGEN_MODEL")
+    if not name:
+        if not BUNDLED.is_file():
+            raise ModelFileError(f"{BUNDLED}: the bundled network is missing from this install; "
+                                 "give --model FILE, or --model none to search with random playouts")
+        name = str(BUNDLED)
+    return None if name.lower() == "none" else name
 
 
 @dataclass
