@@ -785,3 +785,17 @@ def test_write_move_properties():
     for bad in ({0: {"BM": "1"}}, {4: {"BM": "1"}}, {1: {"B": "aa"}}, {1: {"bm": "1"}}):
         with pytest.raises(ValueError):
             write_sgf(g, move_properties=bad)
+
+
+def test_a_setup_step_between_passes_restarts_their_count_in_replay():
+    # B passes, a setup step, W passes, B passes: the setup step restarts the count, so the game
+    # ends with the last two passes, in the game and in its replay from SGF (Hypothesis found a 2x2 case)
+    g = Game(2, 0.5, "tromp-taylor")
+    for m in ("A2", "A1", "pass"):
+        g.play(m)
+    g.setup(empty=[])
+    g.play("pass")
+    assert not g.is_over
+    g.play("pass")
+    back = parse_sgf(write_sgf(g).encode())[0].replay()
+    assert back.is_over and back.passes == g.passes == 2 and back.history == g.history

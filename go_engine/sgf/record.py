@@ -132,25 +132,22 @@ class SgfGame:
         later = self.later_setups
         li = 0
         limit = len(self.moves) if moves is None else min(moves, len(self.moves))
-        passes = 0
         play = game.play
         for i in range(limit):
             while li < len(later) and later[li][0] <= i:
                 self._apply_setup(game, later[li][1], i + 1)
                 li += 1
             c, v = self.moves[i]
-            if passes >= 2:
+            if game.passes >= 2:  # the game's own count: a setup step between passes restarts it
                 if after_two_passes == "stop":
                     return game
                 if after_two_passes == "error":
                     raise ReplayError(f"{c} {v} is played after the game ended by two passes", move=i + 1, **ctx)
                 _resume(game)
-                passes = 0
             try:
                 play(v, c)
             except IllegalMove as e:
                 raise ReplayError(str(e), move=i + 1, **ctx) from None
-            passes = passes + 1 if v == "pass" else 0
         if moves is None or moves >= len(self.moves):
             while li < len(later):
                 self._apply_setup(game, later[li][1], len(self.moves) + 1)
