@@ -251,6 +251,7 @@ def _defaults(fn) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     """The command line. Defaults come from the classes and functions that own them, not from here."""
     from go_engine import Game
+    from go_engine.features import FEATURE_PLANES, FEATURE_VERSION
     from go_engine.gtp_client import Limit
     from gtp.state import EngineOptions
     from selfplay.loop import LoopConfig, final_eval
@@ -488,8 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes that replay games into batches (default 0: the training process itself)")
     p.add_argument("--komi-relabel", type=float, default=0.5,
                    help="share of counted games trained under a new komi, their results relabelled (default 0.5)")
-    p.add_argument("--feature-version", type=int, default=2, choices=[1, 2],
-                   help="input features (docs/features.md; default 2)")
+    p.add_argument("--feature-version", type=int, default=FEATURE_VERSION, choices=sorted(FEATURE_PLANES),
+                   help="input features (docs/features.md; default %(default)s)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="move-prediction and value metrics of a model")
