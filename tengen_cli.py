@@ -109,7 +109,7 @@ def cmd_gtp(args: argparse.Namespace) -> int:
     return run_gtp(model=args.model, device=args.device, threads=args.threads, visits=args.visits,
                    resign_threshold=args.resign_threshold, playouts=args.playouts, size=args.size, komi=args.komi,
                    rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval, ponder=args.ponder,
-                   move_seconds=args.move_seconds, random_moves=args.random_moves)
+                   move_seconds=args.move_seconds, random_moves=args.random_moves, file_commands=args.file_commands)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "--randomcnt), so that matches between deterministic engines do not repeat games")
     p.add_argument("--seed", type=int, default=eo.seed,
                    help="seed of the searches and of those draws (default: searches 0, draws fresh each run)")
+    p.add_argument("--no-file-commands", dest="file_commands", action="store_false",
+                   help="refuse loadsgf and printsgf FILE: for a bridge to a server, whose users must not reach "
+                        "this machine's files (in a --config file: file_commands = false)")
     p.add_argument("--config", default=None, help="TOML file of these options (top level or a [gtp] table)")
     p.set_defaults(func=cmd_gtp)
 

@@ -22,6 +22,7 @@ from the idle work (pondering) is logged, never the end of the session.
 
 from __future__ import annotations
 
+import inspect
 import math
 import queue
 import re
@@ -163,13 +164,14 @@ class GtpProtocol:
         if fn is None:
             return frame(False, cid, "unknown command"), False, cid
         streams = getattr(fn, "gtp_streaming", False)
+        usage = _wrong_arguments(fn, args)
+        if usage:
+            return frame(False, cid, f"wrong number of arguments: {name} {usage}"), False, cid
         self._tail = ""
         try:
             result = fn(*args, cid=cid) if streams else fn(*args)
         except (GtpError, ValueError, IndexError) as e:
             return self._failed(cid, str(e)), False, cid
-        except TypeError as e:
-            return self._failed(cid, f"wrong number of arguments ({e})"), False, cid
         except Exception as e:  # never die on a request
             self.log(f"internal error in {name}: {e!r}")
             return self._failed(cid, f"internal error: {e}"), False, cid
@@ -239,6 +241,19 @@ class GtpProtocol:
         if self._write is None:
             self._write = _writer(sys.stdout)
         self._write(_OUT_CTRL.sub(" ", text))
+
+
+def _wrong_arguments(fn: Callable, args: list[str]) -> str | None:
+    """What ``fn`` takes (``takes COLOR VERTEX``), when ``args`` are too few or too many for it; else None."""
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "cid"]
+    fixed = [p for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    needed = sum(p.default is p.empty for p in fixed)
+    more = any(p.kind is p.VAR_POSITIONAL for p in params)
+    if needed <= len(args) and (more or len(args) <= len(fixed)):
+        return None
+    words = [p.name.upper() if p.default is p.empty else f"[{p.name.upper()}]" for p in fixed]
+    words += [f"[{p.name.upper()}...]" for p in params if p.kind is p.VAR_POSITIONAL]
+    return f"takes {' '.join(words)}" if words else "takes no arguments"
 
 
 def _writer(stream: IO) -> Callable[[str], None]:

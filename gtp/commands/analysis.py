@@ -41,8 +41,8 @@ class AnalysisCommands(EngineState):
             elif key == "ownership" and args:
                 opts["ownership"] = args.pop(0).lower() == "true"
             elif key in ("minmoves", "maxmoves") and args:
-                # maxmoves 0 would stream empty info lines, which end the answer early
-                opts["min_moves" if key == "minmoves" else "max_moves"] = whole_arg(args.pop(0), key, 1 if key == "maxmoves" else 0)
+                least = 1 if key == "maxmoves" else 0  # maxmoves 0 would stream empty info lines: an early end
+                opts["min_moves" if key == "minmoves" else "max_moves"] = whole_arg(args.pop(0), key, least)
             elif key in ("pvvisits", "movesownership", "rootinfo", "ownershipstdev") and args:
                 args.pop(0)
             elif key in ("avoid", "allow") and len(args) >= 3:
