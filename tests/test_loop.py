@@ -32,6 +32,8 @@ def test_one_generation_report_and_resume(tmp_path):
     lines = []
     recs = run_loop(run, _cfg(generations=1, gnugo_every=0), progress=lines.append)
     assert [r["generation"] for r in recs] == [0, 1]
+    assert [l.split(":")[1].strip() for l in lines[:3]] == ["self-play", "training", "evaluation"]
+    assert lines[0] == "generation 1: self-play: 4 games of network 0" and lines[-1].startswith("generation 1: ")
     rec = json.loads((run / "gen-001" / "done.json").read_text())
     assert rec["vs_best"]["games"] == 2 and rec["games"] == 4 and rec["selfplay"]["games"] == 4
     assert len(list((run / "gen-001" / "games").glob("*.npz"))) == 4
