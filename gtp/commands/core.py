@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from go_engine import __version__
 from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import COLUMNS, MAX_SIZE, MIN_SIZE, PASS, parse_vertex
 from go_engine.game import handicap_vertices, parse_color
@@ -13,7 +14,6 @@ from ..protocol import GtpError, GtpProtocol, number_arg, whole_arg
 from ..state import EngineState, ready_to_move
 
 NAME = "Tengen"
-VERSION = "0.1"
 LOADSGF_MAX_BYTES = 16 << 20  # a GUI's game record is kilobytes; anything larger is not one to play on
 
 
@@ -27,7 +27,7 @@ class CoreCommands(EngineState):
         return NAME
 
     def cmd_version(self):
-        return VERSION
+        return __version__
 
     def cmd_known_command(self, name):
         return "true" if self.protocol.command(name) is not None else "false"
