@@ -692,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
-    words = [a for a in argv[:2] if not a.startswith("-")]
+    words = [a for a in argv[:3] if not a.startswith("-")]
     who = " ".join(["tengen"] + words[:2 if words[:1] in (["loop"], ["data"]) else 1])
     try:
         args = parse_args(argv)

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes, folder_lock
 from go_engine.deadstones import settle
-from go_engine.game import Outcome
+from go_engine.game import MAX_POINTS, Outcome
 from go_engine.coords import move_index, parse_vertex
 from go_engine.stats import wilson
 from policy.data.shards import GameRecord, write_shard
@@ -66,9 +66,11 @@ class SelfPlayConfig:
     batch_size: int = 8  # leaves per tree per network call
 
     def game_komi(self, rng: np.random.Generator) -> float:
-        """A game's komi: normal around ``komi``, in half points."""
+        """A game's komi: normal around ``komi``, in half points, within ``MAX_POINTS``."""
         stdev = self.size / 3 if self.komi_stdev is None else self.komi_stdev
-        return float(np.round(2.0 * (self.komi + rng.normal(0.0, stdev))) / 2.0) if stdev > 0 else self.komi
+        if stdev <= 0:
+            return self.komi
+        return float(np.clip(np.round(2.0 * (self.komi + rng.normal(0.0, stdev))) / 2.0, -MAX_POINTS, MAX_POINTS))
 
     def player(self) -> PlayerConfig:
         """How the players of these games choose moves and resign."""

@@ -116,3 +116,18 @@ def test_bad_files_are_one_line_with_exit_2_and_debug_shows_the_traceback(tmp_pa
         assert err.startswith(said) and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
     with pytest.raises(ValueError, match="not a PyTorch archive"):
         main(["--debug", "gtp", "--model", "text.txt"])
+
+
+def test_config_keys_are_checked_like_the_command_line(tmp_path):
+    cfg = tmp_path / "bridge.toml"
+    cfg.write_text("file_commands = false\n[gtp]\nvisits = 400\nrules = 'Japanese'\n")
+    args = parse_args(["gtp", "--config", str(cfg)])
+    assert (args.file_commands, args.visits, args.rules) == (False, 400, "japanese")
+    assert parse_args(["gtp"]).file_commands is True
+    for text, said in (("visits = 0", "visits: expected a whole number from 1 up, got 0"),
+                       ("komi = 1e308", "komi: komi must be a finite number"),
+                       ("file_commands = 'no'", "file_commands: expected true or false, got 'no'"),
+                       ("rules = ['chinese']", "rules: expected one value")):
+        cfg.write_text(text + "\n")
+        with pytest.raises(ValueError, match=re.escape(said)):
+            parse_args(["gtp", "--config", str(cfg)])
