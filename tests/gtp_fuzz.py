@@ -182,7 +182,7 @@ class FuzzCounts:
     hangs: int = 0
     framing_violations: int = 0
     changed_state: int = 0
-    internal_errors: int = 0  # "? internal error": an exception the command did not expect
+    internal_errors: int = 0  # "? internal error" or "pondering stopped": an exception nobody expected
     tracebacks: int = 0
     seconds: float = 0.0
 
@@ -206,11 +206,12 @@ class _Sink:
 class InProcess:
     """A ``GtpEngine`` serving on a thread, fed bytes through a pipe; its state read directly."""
 
-    def __init__(self, visits: int = 8) -> None:
+    def __init__(self, visits: int = 8, ponder: bool = False) -> None:
         from gtp.engine import GtpEngine
 
         self.log = io.StringIO()
-        self.engine = GtpEngine(visits=visits, playouts=1, log=self.log, file_commands=False)
+        self.engine = GtpEngine(visits=visits, playouts=1, log=self.log, file_commands=False, ponder=ponder,
+                                ponder_visits=400)
         r, w = os.pipe()
         self.stdin = os.fdopen(w, "wb")
         self.out = _Sink()
@@ -267,12 +268,13 @@ class InProcess:
 class Process(InProcess):
     """``python -m tengen_cli gtp`` in a temporary folder, under ``env`` (a locale)."""
 
-    def __init__(self, visits: int = 8, env: dict | None = None) -> None:
+    def __init__(self, visits: int = 8, ponder: bool = False, env: dict | None = None) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="tengen-fuzz-")
         self.errfile = open(os.path.join(self.tmp.name, "stderr.log"), "w+b")
         environ = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {})}
         self.proc = subprocess.Popen([sys.executable, "-m", "tengen_cli", "gtp", "--model", "none", "--visits",
-                                      str(visits), "--playouts", "1", "--no-file-commands"],
+                                      str(visits), "--playouts", "1", "--no-file-commands"]
+                                     + (["--ponder"] if ponder else []),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errfile,
                                      cwd=self.tmp.name, env=environ)
         self.stdin = self.proc.stdin
@@ -316,16 +318,16 @@ class Process(InProcess):
 
 
 def run_fuzz(lines: int, seed: int = 0, process: bool = False, env: dict | None = None, timeout: float = 60.0,
-             visits: int = 8, failures: list | None = None) -> FuzzCounts:
-    """Send ``lines`` fuzzed lines to a fresh engine (restarted after a crash or hang); ``failures`` collects
-    (kind, line, answer) for what went wrong."""
+             visits: int = 8, ponder: bool = False, failures: list | None = None) -> FuzzCounts:
+    """Send ``lines`` fuzzed lines to a fresh engine (restarted after a crash or hang), pondering between
+    requests if asked; ``failures`` collects (kind, line, answer) for what went wrong."""
     rng = random.Random(seed)
     counts = FuzzCounts()
     failures = failures if failures is not None else []
     start = time.monotonic()
 
     def fresh():
-        return Process(visits, env) if process else InProcess(visits)
+        return Process(visits, ponder, env) if process else InProcess(visits, ponder)
 
     engine = fresh()
     tracebacks = 0
@@ -344,6 +346,7 @@ def run_fuzz(lines: int, seed: int = 0, process: bool = False, env: dict | None 
         nonlocal engine, tracebacks
         failures.append((kind, line[:200], None))
         tracebacks += engine.stderr().count("Traceback")
+        counts.internal_errors += engine.stderr().count("pondering stopped")
         if process and engine.alive():
             engine.proc.kill()
         engine.close()
@@ -392,6 +395,7 @@ def run_fuzz(lines: int, seed: int = 0, process: bool = False, env: dict | None 
     if not engine.alive():
         counts.crashes += 1
     tracebacks += engine.stderr().count("Traceback")
+    counts.internal_errors += engine.stderr().count("pondering stopped")
     engine.close()
     counts.tracebacks = tracebacks
     counts.seconds = round(time.monotonic() - start, 1)
@@ -404,10 +408,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="of the generator (default: 0)")
     ap.add_argument("--process", action="store_true", help="fuzz `tengen gtp` as a process (default: in process)")
     ap.add_argument("--locale", default=None, help="LC_ALL and LANG of the process, e.g. C.UTF-8")
+    ap.add_argument("--ponder", action="store_true", help="the engine ponders between requests")
     args = ap.parse_args(argv)
     env = {"LC_ALL": args.locale, "LANG": args.locale} if args.locale else None
     failures: list = []
-    counts = run_fuzz(args.lines, args.seed, process=args.process or bool(env), env=env, failures=failures)
+    counts = run_fuzz(args.lines, args.seed, process=args.process or bool(env), env=env, ponder=args.ponder,
+                      failures=failures)
     for kind, line, answer in failures[:20]:
         print(f"{kind}: {line!r} -> {answer!r}", file=sys.stderr)
     print(asdict(counts))

@@ -33,6 +33,14 @@ def test_fuzz_in_process():
     _clean(counts, failures)
 
 
+def test_fuzz_in_process_while_pondering():
+    """Pondering between requests: nothing it meets ends the engine or changes the game."""
+    failures: list = []
+    counts = run_fuzz(600, seed=12, ponder=True, failures=failures)
+    assert counts.lines == 600
+    _clean(counts, failures)
+
+
 def _has_locale(name: str) -> bool:
     probe = f"import locale; locale.setlocale(locale.LC_ALL, {name!r})"
     return subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
