@@ -34,6 +34,7 @@ MAX_LINE = 1 << 16  # bytes of one request line; a longer one is answered with a
 _CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _OUT_CTRL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # in answers: all but the newline
 _ID = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
 _UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # bytes that were not UTF-8, as surrogateescape keeps them
 _PREFIXES = ("kgs_", "kata_", "lz_")  # extension commands spelt with a dash after the prefix
@@ -54,11 +55,9 @@ def streaming(handler: Callable) -> Callable:
 
 
 def number_arg(text: str, what: str) -> float:
-    """A finite number argument of a GTP command, or a GtpError naming ``what`` was wrong."""
-    try:
-        x = float(text)
-    except ValueError:
-        x = float("nan")
+    """A finite number argument of a GTP command (ASCII digits, as ``-7.5`` or ``1e3``), or a GtpError
+    naming ``what`` was wrong."""
+    x = float(text) if _NUMBER.fullmatch(text) else math.nan
     if not math.isfinite(x):
         raise GtpError(f"{what}: expected a number, got {text!r}")
     return x

@@ -441,6 +441,6 @@ def test_bytes_that_are_not_utf8_get_an_error_under_any_locale(env):
     answers = p.stdout.decode().split("\n\n")
     assert answers[:5] == ["=1 Tengen", "?2 request is not valid UTF-8", "?3 request is not valid UTF-8",
                            "? request is not valid UTF-8", "=4"], answers
-    assert answers[5] == "?5 komi: expected a number, got '\u0663'" or answers[5] == "=5"
+    assert answers[5] == "?5 komi: expected a number, got '\u0663'"  # numbers are ASCII, as ids
     assert "X" in answers[6] and answers[7:] == ["=7", ""]
     assert b"Traceback" not in p.stderr

@@ -5,7 +5,9 @@ import os
 import threading
 import time
 
-from gtp.protocol import MAX_LINE, STREAMED, GtpError, GtpProtocol, streaming, whole_arg
+import pytest
+
+from gtp.protocol import MAX_LINE, STREAMED, GtpError, GtpProtocol, number_arg, streaming, whole_arg
 
 
 class Echo:
@@ -174,3 +176,13 @@ def test_idle_work_that_fails_is_logged_and_the_session_goes_on():
     t.join(10)
     assert not t.is_alive() and out.getvalue() == "=1 a\n\n=2 b\n\n"
     assert calls and e.logged[0] == "pondering stopped: RuntimeError('the game is over: nothing to search')"
+
+
+def test_number_arguments_are_finite_and_in_ascii():
+    assert number_arg("-7.5", "komi") == -7.5 and number_arg("1e3", "x") == 1000.0 and number_arg(".5", "x") == 0.5
+    for text in ("nan", "inf", "1e999", "\u0663", "1_000", "0x10", "\uff15", "", "+", "-"):
+        with pytest.raises(GtpError, match="expected a number"):
+            number_arg(text, "x")
+    assert whole_arg("7", "n", 0) == 7
+    with pytest.raises(GtpError, match="must be a whole number >= 1"):
+        whole_arg("2.5", "n", 1)
