@@ -70,7 +70,7 @@ def cmd_data_build(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(summary, indent=1))
     if summary["games_used"] == 0:
-        print(f"tengen data build: error: no game kept: {why_empty(summary, opts)}", file=sys.stderr)
+        print(f"tengen data build: no game kept: {why_empty(summary, opts)}", file=sys.stderr)
         return 1
     return 0
 
@@ -399,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-file-commands", dest="file_commands", action="store_false",
                    help="refuse loadsgf and printsgf FILE: for a bridge to a server, whose users must not reach "
                         "this machine's files (in a --config file: file_commands = false)")
-    p.add_argument("--config", type=EXISTING, default=None,
+    p.add_argument("--config", default=None,
                    help="TOML file of these options (top level or a [gtp] table; the command line wins)")
     p.set_defaults(func=cmd_gtp)
 
@@ -539,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", default=None,
                    help="file for the engine's log (its moves, win rates and visits); default: none, so that "
                         "nothing interleaves with the board")
-    p.add_argument("--config", type=EXISTING, default=None,
+    p.add_argument("--config", default=None,
                    help="TOML file of these options (top level or a [play] table; the command line wins)")
     p.set_defaults(func=cmd_play)
 
@@ -547,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                      metavar="ACTION")
     bo = BuildOptions()
     p = command(data, "build", help="turn SGF files, folders and archives into training shards")
-    p.add_argument("inputs", nargs="+", type=EXISTING, help="SGF files, folders (recursive), .zip/.tar.gz archives")
+    p.add_argument("inputs", nargs="+", help="SGF files, folders (recursive), .zip/.tar.gz archives")
     p.add_argument("--out", required=True, help="output folder (a rerun with the same arguments resumes)")
     p.add_argument("--size", type=_whole(0, MAX_SIZE), default=bo.size, help="board size to keep; 0 keeps every size")
     p.add_argument("--min-rank", default=bo.min_rank,
@@ -699,6 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         with compile_notice(lambda: print("tengen: compiling the Numba kernels, first run only (a minute or so; "
                                           "later runs load them from the cache)", file=sys.stderr, flush=True)):
             return int(args.func(args) or 0)
+    except SystemExit as e:  # argparse: --help, --version, or a bad argument (its line is printed)
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

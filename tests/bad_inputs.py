@@ -104,8 +104,9 @@ def run_case(argv: str, folder: Path, timeout: float = 300.0) -> tuple[int | Non
 
 
 def error_lines(stderr: str) -> list[str]:
-    """The lines that report the error (progress bars and notices aside)."""
-    return [l for l in stderr.splitlines() if "error" in l.lower() or "failed" in l.lower()]
+    """The lines that report the error: those that start with the command's name (progress bars and the
+    notice of compiling aside)."""
+    return [l for l in stderr.splitlines() if l.startswith("tengen") and not l.startswith("tengen: compiling")]
 
 
 def check(cases: list[tuple[str, int]], report=print) -> BadInputCounts:
