@@ -5,11 +5,18 @@
 >>> g.play("E5")
 """
 
+from importlib.metadata import PackageNotFoundError, version as _version
+
 from .coords import MAX_SIZE, MIN_SIZE
 from .game import Game, IllegalMove, Outcome, handicap_vertices
 from .rules import PRESETS, Rules, get_rules
 from .sgf import ReplayError, SgfError, SgfGame, parse_sgf, read_sgf_inputs, write_sgf
 
-__all__ = ["Game", "IllegalMove", "Outcome", "Rules", "PRESETS", "get_rules", "handicap_vertices",
+try:
+    __version__ = _version("tengen")  # the one in pyproject.toml, as installed
+except PackageNotFoundError:  # run from a checkout that was never installed
+    __version__ = "unknown"
+
+__all__ = ["__version__", "Game", "IllegalMove", "Outcome", "Rules", "PRESETS", "get_rules", "handicap_vertices",
            "MIN_SIZE", "MAX_SIZE", "SgfGame", "SgfError", "ReplayError", "parse_sgf", "read_sgf_inputs",
            "write_sgf"]

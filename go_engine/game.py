@@ -21,6 +21,21 @@ _REASONS = {
 }
 
 
+MAX_POINTS = 1000.0  # |komi| and |score margin| beyond this are no real game's (the largest board has 625 points)
+
+
+def check_komi(komi: object) -> float:
+    """``komi`` as a float, or ``ValueError`` unless it is a finite number of at most ``MAX_POINTS``
+    either way (a komi of 1e308 would reach the network as infinity and come back as NaN)."""
+    try:
+        k = float(komi)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"komi must be a number, got {komi!r}") from None
+    if not abs(k) <= MAX_POINTS:  # NaN fails this too
+        raise ValueError(f"komi must be a finite number from {-MAX_POINTS:g} to {MAX_POINTS:g}, got {komi!r}")
+    return k
+
+
 _HANDICAP_STEP = (0, -3)  # the setup step of place_handicap in Game._history (other setup steps are (0, -2))
 
 
@@ -107,12 +122,7 @@ class Game:
 
     def __init__(self, size: int = 19, komi: float = 7.5, rules: str | Rules = "chinese") -> None:
         self.size = check_size(size)
-        try:
-            self.komi = float(komi)
-        except (TypeError, ValueError):
-            raise ValueError(f"komi must be a number, got {komi!r}") from None
-        if not np.isfinite(self.komi):
-            raise ValueError(f"komi must be finite, got {komi!r}")
+        self.komi = check_komi(komi)
         self.rules = get_rules(rules)
         self.handicap = 0
         n = size + 2

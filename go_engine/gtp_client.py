@@ -59,7 +59,10 @@ class GtpClient:
     """One engine process. ``command`` is a shell-style string or an argument list."""
 
     def __init__(self, command: str | Sequence[str], stderr: IO | None = None, start_timeout: float = 120.0) -> None:
-        self.argv = shlex.split(command) if isinstance(command, str) else list(command)
+        try:
+            self.argv = shlex.split(command) if isinstance(command, str) else list(command)
+        except ValueError as e:  # unbalanced quotes
+            raise ValueError(f"engine command {command!r}: {e}") from None
         if not self.argv:
             raise ValueError("empty engine command")
         try:

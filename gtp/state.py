@@ -20,7 +20,7 @@ import numpy as np
 
 from go_engine import deadstones
 from go_engine.coords import COLUMNS
-from go_engine.game import Game, parse_color
+from go_engine.game import Game, check_komi, parse_color
 from go_engine.rules import get_rules
 from selfplay.player import Player, PlayerConfig
 from selfplay.search import Search, SearchConfig
@@ -44,6 +44,7 @@ class EngineOptions:
     ponder_visits: int = 100_000  # pondering stops at this many visits
     move_seconds: float | None = None  # per move when no clock is set (the visit cap still applies)
     random_moves: int = 0  # opening moves drawn in proportion to visits, so that matches do not repeat games
+    file_commands: bool = True  # loadsgf and printsgf FILE; off for a bridge to a server (nobody's files)
 
 
 class EngineState:
@@ -79,6 +80,8 @@ class EngineState:
         self.clock.new_game()
 
     def set_komi(self, komi: float) -> None:
+        """Play on under ``komi`` (``ValueError`` unless finite and within ``MAX_POINTS``)."""
+        komi = check_komi(komi)
         self.komi = komi
         self.game.komi = komi
         self.player.reset()
@@ -126,6 +129,8 @@ class EngineState:
         """``color``'s move (a vertex, ``pass`` or ``resign``), played unless ``play`` is False;
         ``on_chunk`` sees the search as it grows. ``cleanup``: kgs-genmove_cleanup."""
         c = parse_color(color)
+        if self.game.resigned:  # checked before ready_to_move changes the player to move
+            raise ValueError(f"the game is over: {self.game.resigned} resigned")
         g = ready_to_move(self.game, c)
         budget = self.budget(c)
         t0 = time.monotonic()

@@ -39,8 +39,21 @@ def render(game: Game, last: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def play_terminal(engine: GtpEngine, color: str = "B", stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    """Run one game on ``engine``'s board; the user's moves come from ``stdin``. Returns 0."""
+def _confirm_ending_pass(game: Game, stdin: TextIO, out) -> bool:
+    """Whether to pass, asking first when the pass would end the game (Tengen passed last) while the board
+    is still nearly empty (under a quarter of its points taken): a slip then costs the whole game."""
+    stones = int((game.board != 0).sum())
+    if not (game.moves and game.moves[-1][1] == "pass") or stones >= game.size * game.size // 4:
+        return True
+    out(f"Tengen passed: your pass ends the game now, with {stones} stones on the board. Pass anyway? [y/N] ")
+    return stdin.readline().strip().lower() in ("y", "yes")
+
+
+def play_terminal(engine: GtpEngine, color: str = "B", stdin: TextIO | None = None,
+                  stdout: TextIO | None = None) -> int:
+    """Run one game on ``engine``'s board; the user's moves come from ``stdin`` (default: ``sys.stdin``).
+    Returns 0."""
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     game = engine.game
     you = color.strip().upper()[:1]
     if you not in ("B", "W"):
@@ -103,6 +116,9 @@ def play_terminal(engine: GtpEngine, color: str = "B", stdin: TextIO = sys.stdin
             except OSError as e:
                 out(f"Cannot save to {arg.strip()}: {e.strerror or e}\n")
         else:
+            if low == "pass" and not _confirm_ending_pass(game, stdin, out):
+                out("Not passed.\n")
+                continue
             resp, ok, _ = engine.handle(f"play {you} {cmd}")
             if ok:
                 last = None if low == "pass" else cmd.upper()

@@ -30,7 +30,7 @@ from numba import njit
 from go_engine import kernels as K
 from go_engine.coords import MAX_SIZE, MIN_SIZE, PASS, vertex_table
 from go_engine.deadstones import settle
-from go_engine.game import Game
+from go_engine.game import MAX_POINTS, Game
 from go_engine.sgf import (DEFAULT_MAX_BYTES, SgfError, SgfGame, SgfSource, iter_sgf, list_sgf_sources, parse_komi,
                            read_sgf_sources)
 from go_engine.atomic import atomic_write_bytes
@@ -40,7 +40,6 @@ CHUNK_BYTES = 2 << 20
 OWNER_PLAYOUTS = 64  # random playouts that settle the dead stones of a finished game
 OWNER_SCORE_TOLERANCE = 3.0  # points a settlement's score may differ from the record's
 MAX_EXAMPLES = 20  # rejected games quoted per chunk, with file, game and move
-MAX_POINTS = 1000.0  # |komi| and |score margin| beyond this are no real game's (the largest board has 625 points)
 MAX_HANDICAP = 127  # the shards store the handicap in one signed byte
 _RANK = re.compile(r"^\s*(\d+)\s*([kdpKDP])")
 

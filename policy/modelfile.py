@@ -7,8 +7,6 @@ or foreign file with a message that names it.
 from __future__ import annotations
 
 import io
-import pickle
-import zipfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -78,11 +76,19 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Go
     """Read a model file; ``ModelFileError`` says what is wrong with it."""
     path = str(path)
     try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":  # torch.save writes a zip archive
+                raise ModelFileError(f"{path}: not a model file (not a PyTorch archive)")
         blob = torch.load(path, map_location="cpu", weights_only=True)
+    except ModelFileError:
+        raise
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, OSError, ValueError) as e:
-        raise ModelFileError(f"{path}: not a readable model file (truncated or corrupt?): {e}") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path}: a folder, not a model file") from None
+    except Exception as e:  # whatever a foreign or broken file makes the (weights-only) reader raise
+        raise ModelFileError(f"{path}: not a readable model file (truncated or corrupt?): "
+                             f"{type(e).__name__}: {e}") from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a {FORMAT} file")
     if blob.get("version") != VERSION:

@@ -82,9 +82,20 @@ class TrainConfig:
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    """CUDA, then Apple MPS, then the CPU, unless ``name`` says which."""
+    """CUDA, then Apple MPS, then the CPU, unless ``name`` says which (``ValueError`` for a device that
+    is not a device's name, or not here)."""
     if name != "auto":
-        return torch.device(name)
+        try:
+            dev = torch.device(name)
+        except RuntimeError:
+            raise ValueError(f"unknown device {name!r}: expected auto, cpu, cuda, cuda:N or mps") from None
+        if dev.type == "cuda" and not (torch.cuda.is_available() and (dev.index or 0) < torch.cuda.device_count()):
+            raise ValueError(f"device {name!r} is not available here ({torch.cuda.device_count()} CUDA devices)")
+        if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ValueError(f"device {name!r} is not available here")
+        if dev.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"device {name!r} is not supported: expected auto, cpu, cuda, cuda:N or mps")
+        return dev
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
-from go_engine.atomic import atomic_write_bytes
+from go_engine.atomic import atomic_write_bytes, folder_lock
 
 from .selfplay import SelfPlayConfig, load_stats, summarize
 
@@ -78,8 +78,12 @@ def run_selfplay_ray(model: str | None, cfg: SelfPlayConfig, games: int, out: st
     (default: ``cfg.parallel``, one batch of games in progress). ``model``:
     a model file, or None for uniform priors."""
     ray = connect_ray(num_cpus=actors)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out, "self-play run"):
+        return _run_on_actors(ray, model, cfg, games, Path(out), actors, chunk, seed, threads, progress)
+
+
+def _run_on_actors(ray, model: str | None, cfg: SelfPlayConfig, games: int, out: Path, actors: int,
+                   chunk: int | None, seed: int, threads: int, progress) -> dict:
     todo = games - len(load_stats(out))
     if todo <= 0:
         return summarize(load_stats(out))

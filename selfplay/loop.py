@@ -27,7 +27,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from go_engine.atomic import atomic_write_bytes
+from tqdm import tqdm
+
+from go_engine.atomic import atomic_write_bytes, folder_lock
 from go_engine.stats import elo, score_of, wilson
 
 from .selfplay import SelfPlayConfig, run_selfplay
@@ -162,10 +164,16 @@ def _state(run: Path, g: int) -> dict | None:
     return json.loads(f.read_text()) if f.exists() else None
 
 
-def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
-    """Run (or resume) the loop to ``cfg.generations``; returns each generation's record."""
+def run_loop(run: str | Path, cfg: LoopConfig, progress=print, bar: bool = False) -> list[dict]:
+    """Run (or resume) the loop to ``cfg.generations``; returns each generation's record. ``progress`` takes
+    a line as each phase starts and ends; ``bar``: progress bars with the time left (generations, and the
+    self-play games and training steps of each) on stderr. A second loop on the same folder is refused."""
     run = Path(run)
-    run.mkdir(parents=True, exist_ok=True)
+    with folder_lock(run, "loop"):
+        return _run_loop(run, cfg, progress, bar)
+
+
+def _run_loop(run: Path, cfg: LoopConfig, progress, bar: bool) -> list[dict]:
     settings = run / "loop.json"
     mine = json.loads(json.dumps(asdict(cfg)))
     if settings.exists():
@@ -179,48 +187,63 @@ def run_loop(run: str | Path, cfg: LoopConfig, progress=print) -> list[dict]:
         atomic_write_bytes(_gen(run, 0) / "done.json", json.dumps(
             {"generation": 0, "rating": 0.0, "best": 0, "games": 0, "seconds": 0.0}).encode())
     records = [_state(run, 0)]
-    for g in range(1, cfg.generations + 1):
-        prev = records[-1]
-        done = _state(run, g)
-        if done is not None:
-            records.append(done)
-            continue
-        if cfg.minutes is not None and prev["seconds"] >= cfg.minutes * 60:
-            progress(f"time budget of {cfg.minutes:g} minutes spent after generation {g - 1}")
-            break
-        t0 = time.monotonic()
-        best = prev["best"]
-        if cfg.ray_actors:
-            from .distributed import run_selfplay_ray
+    finished = sum(_state(run, g) is not None for g in range(1, cfg.generations + 1))
+    gens = tqdm(total=cfg.generations, initial=finished, unit="gen", desc="loop", disable=not bar, dynamic_ncols=True)
 
-            sp = run_selfplay_ray(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, _gen(run, g) / "games",
-                                  actors=cfg.ray_actors, seed=cfg.seed * 1000 + g, progress=lambda s: None)
-        else:
-            sp = run_selfplay(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, _gen(run, g) / "games",
-                              workers=cfg.workers, seed=cfg.seed * 1000 + g, progress=lambda s: None)
-        progress(f"generation {g}: {sp['games']} self-play games of network {best}")
-        window = [str(_gen(run, k) / "games") for k in range(max(1, g - cfg.window + 1), g + 1)]
-        model = _gen(run, g) / "model.pt"
-        if not model.exists():
-            trained = _train(cfg, window, _gen(run, g) / "train", _gen(run, g - 1) / "model.pt", seed=cfg.seed + g)
-            shutil.copyfile(trained, model.with_suffix(".tmp"))
-            model.with_suffix(".tmp").replace(model)
-        m = _arena(cfg, model, _gen(run, best) / "model.pt", (f"gen{g}", f"gen{best}"), cfg.eval_games,
-                   _gen(run, g) / "vs-best", seed=cfg.seed * 1000 + g)
-        rating = records[best]["rating"] + elo(m["score"], m["games"])
-        passed = cfg.gate is None or (m["games"] and m["score"] / m["games"] >= cfg.gate)
-        rec = {"generation": g, "rating": round(rating, 1), "vs_best": m, "opponent": best, "best": g if passed else best,
-               "games": prev["games"] + cfg.games, "selfplay": sp}
-        if cfg.gnugo_every and g % cfg.gnugo_every == 0 and Path(GNUGO).exists():
-            rec["gnugo"] = {}
-            for level in cfg.gnugo_levels:
-                r = _gnugo_match(cfg, model, f"gen{g}", level, cfg.gnugo_games, cfg.eval_visits, cfg.parallel,
-                                 _gen(run, g) / f"vs-gnugo-L{level}")
-                rec["gnugo"][str(level)] = r
-        rec["seconds"] = round(prev["seconds"] + time.monotonic() - t0, 1)
-        atomic_write_bytes(_gen(run, g) / "done.json", json.dumps(rec, indent=1).encode())
-        progress(f"generation {g}: {m['score']:g}/{m['games']} against {best}, rating {rating:.0f}")
-        records.append(rec)
+    def phase(g: int, what: str) -> None:
+        gens.set_description_str(f"generation {g}: {what.split(':')[0]}")
+        progress(f"generation {g}: {what}")
+
+    with gens:
+        for g in range(1, cfg.generations + 1):
+            prev = records[-1]
+            done = _state(run, g)
+            if done is not None:
+                records.append(done)
+                continue
+            if cfg.minutes is not None and prev["seconds"] >= cfg.minutes * 60:
+                progress(f"time budget of {cfg.minutes:g} minutes spent after generation {g - 1}")
+                break
+            t0 = time.monotonic()
+            best = prev["best"]
+            phase(g, f"self-play: {cfg.games} games of network {best}")
+            games = _gen(run, g) / "games"
+            if cfg.ray_actors:
+                from .distributed import run_selfplay_ray
+
+                sp = run_selfplay_ray(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, games,
+                                      actors=cfg.ray_actors, seed=cfg.seed * 1000 + g, progress=lambda s: None)
+            else:
+                sp = run_selfplay(str(_gen(run, best) / "model.pt"), cfg.selfplay, cfg.games, games,
+                                  workers=cfg.workers, seed=cfg.seed * 1000 + g, bar=bar, desc=f"gen {g} self-play")
+            oldest = max(1, g - cfg.window + 1)
+            window = [str(_gen(run, k) / "games") for k in range(oldest, g + 1)]
+            model = _gen(run, g) / "model.pt"
+            if not model.exists():
+                phase(g, f"training: {cfg.steps} steps on the games of generations {oldest} to {g}")
+                trained = _train(cfg, window, _gen(run, g) / "train", _gen(run, g - 1) / "model.pt",
+                                 seed=cfg.seed + g)
+                shutil.copyfile(trained, model.with_suffix(".tmp"))
+                model.with_suffix(".tmp").replace(model)
+            phase(g, f"evaluation: {cfg.eval_games} games against network {best}")
+            m = _arena(cfg, model, _gen(run, best) / "model.pt", (f"gen{g}", f"gen{best}"), cfg.eval_games,
+                       _gen(run, g) / "vs-best", seed=cfg.seed * 1000 + g)
+            rating = records[best]["rating"] + elo(m["score"], m["games"])
+            passed = cfg.gate is None or (m["games"] and m["score"] / m["games"] >= cfg.gate)
+            rec = {"generation": g, "rating": round(rating, 1), "vs_best": m, "opponent": best,
+                   "best": g if passed else best, "games": prev["games"] + cfg.games, "selfplay": sp}
+            if cfg.gnugo_every and g % cfg.gnugo_every == 0 and Path(GNUGO).exists():
+                rec["gnugo"] = {}
+                for level in cfg.gnugo_levels:
+                    phase(g, f"GNU Go level {level}: {cfg.gnugo_games} games")
+                    r = _gnugo_match(cfg, model, f"gen{g}", level, cfg.gnugo_games, cfg.eval_visits, cfg.parallel,
+                                     _gen(run, g) / f"vs-gnugo-L{level}")
+                    rec["gnugo"][str(level)] = r
+            rec["seconds"] = round(prev["seconds"] + time.monotonic() - t0, 1)
+            atomic_write_bytes(_gen(run, g) / "done.json", json.dumps(rec, indent=1).encode())
+            progress(f"generation {g}: {m['score']:g}/{m['games']} against {best}, rating {rating:.0f}")
+            records.append(rec)
+            gens.update(1)
     return records
 
 
@@ -229,11 +252,14 @@ def load_config(run: str | Path) -> LoopConfig:
     f = Path(run) / "loop.json"
     if not f.exists():
         raise FileNotFoundError(f"{run}: no loop.json (not a loop run folder)")
-    saved = json.loads(f.read_text())
-    known = {k: v for k, v in saved.items() if k in LoopConfig.__dataclass_fields__}
-    known["selfplay"] = SelfPlayConfig(**saved["selfplay"])
-    known["gnugo_levels"] = tuple(known.get("gnugo_levels", ()))
-    return LoopConfig(**known)
+    try:
+        saved = json.loads(f.read_text())
+        known = {k: v for k, v in saved.items() if k in LoopConfig.__dataclass_fields__}
+        known["selfplay"] = SelfPlayConfig(**saved["selfplay"])
+        known["gnugo_levels"] = tuple(known.get("gnugo_levels", ()))
+        return LoopConfig(**known)
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise ValueError(f"{f}: not the settings of a loop ({type(e).__name__}: {e})") from None
 
 
 def final_eval(run: str | Path, games: int = 100, visits: int = 200, opponent: int = 0,

@@ -25,8 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from tqdm import tqdm
+
 from go_engine import Game, IllegalMove, Outcome, write_sgf
-from go_engine.atomic import atomic_write_bytes
+from go_engine.atomic import atomic_write_bytes, folder_lock
 from go_engine.gtp_client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
 from go_engine.stats import score_of, wilson
 
@@ -91,8 +93,44 @@ class GameResult:
     moves_digest: str = ""  # of the move sequence: games that repeat one another have the same
 
 
+class EngineStartError(ValueError):
+    """An engine of the match cannot start, or refuses the match's settings: no game can be played."""
+
+
 def _start(command: str, log: Path) -> GtpClient:
-    return GtpClient(command, stderr=log.open("a"))
+    with log.open("a") as f:  # the engine's process holds its own copy of the file
+        return GtpClient(command, stderr=f)
+
+
+def _setup(e: GtpClient, cfg: MatchConfig) -> None:
+    """The match's board, komi and clock, as every game starts."""
+    for cmd in (f"boardsize {cfg.size}", "clear_board", f"komi {cfg.komi:g}"):
+        e.send(cmd)
+    if cfg.limit.seconds is not None and e.known("time_settings"):
+        e.send(f"time_settings 0 {cfg.limit.seconds:g} 1")
+
+
+def check_engines(cfg: MatchConfig) -> None:
+    """Start each engine (and the scorer) once with the match's settings, before any game: one that cannot
+    raises ``EngineStartError`` with the reason and the end of its stderr, instead of forfeiting every game."""
+    logs = Path(cfg.out) / "logs"
+    checks = [(name, command, True) for name, command in zip(cfg.names, cfg.engines)]
+    if cfg.scorer != "tromp-taylor":
+        checks.append(("scorer", cfg.scorer, False))
+    for name, command, full in checks:
+        log = logs / f"start-{name}.log"
+        log.unlink(missing_ok=True)
+        try:
+            with _start(command, log) as e:
+                if full:
+                    _setup(e, cfg)
+                else:
+                    e.send(f"boardsize {cfg.size}")
+        except GtpClientError as err:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            said = [l.strip() for l in text.splitlines() if l.strip()]
+            tail = f"; its stderr ends: {said[-1][:300]}" if said else ""
+            raise EngineStartError(f"engine {name} ({command!r}) cannot play this match: {err}{tail}") from None
 
 
 def play_game(cfg: MatchConfig, index: int) -> GameResult:
@@ -120,11 +158,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
         for color, k in zip("BW", order):
             try:
                 engines[color] = _start(cfg.engines[k], out / "logs" / f"game-{index:04d}-{cfg.names[k]}.log")
-                e = engines[color]
-                for cmd in (f"boardsize {cfg.size}", "clear_board", f"komi {cfg.komi:g}"):
-                    e.send(cmd)
-                if cfg.limit.seconds is not None and e.known("time_settings"):
-                    e.send(f"time_settings 0 {cfg.limit.seconds:g} 1")
+                _setup(engines[color], cfg)
             except GtpClientError as err:
                 forfeit(color, "error", f"{names[color]} failed to start or set up: {err}")
                 raise
@@ -222,8 +256,16 @@ def load_results(out: str | Path) -> dict[int, GameResult]:
     return res
 
 
-def run_match(cfg: MatchConfig, progress=print) -> dict[int, GameResult]:
-    """Play the games not yet on disk under ``cfg.out``; return all of them by index."""
+def run_match(cfg: MatchConfig, progress=print, bar: bool = False) -> dict[int, GameResult]:
+    """Play the games not yet on disk under ``cfg.out``; return all of them by index. ``progress`` takes a
+    line per game; ``bar``: a progress bar with the time left on stderr. Before the first game each engine
+    is started once (``EngineStartError`` if one cannot play); a second match on the same folder at the
+    same time is refused (``FolderInUse``)."""
+    with folder_lock(cfg.out, "match"):
+        return _run_match(cfg, progress, bar)
+
+
+def _run_match(cfg: MatchConfig, progress, bar: bool) -> dict[int, GameResult]:
     out = Path(cfg.out)
     (out / "logs").mkdir(parents=True, exist_ok=True)
     settings = out / "match.json"
@@ -239,9 +281,14 @@ def run_match(cfg: MatchConfig, progress=print) -> dict[int, GameResult]:
     todo = [i for i in range(cfg.games) if i not in done]
     if done:
         progress(f"resuming: {len(done)} games on disk, {len(todo)} to play")
-    with ThreadPoolExecutor(max_workers=max(1, cfg.parallel)) as pool:
+    if todo:
+        check_engines(cfg)
+    with ThreadPoolExecutor(max_workers=max(1, cfg.parallel)) as pool, \
+            tqdm(total=cfg.games, initial=cfg.games - len(todo), unit="game", desc="match", disable=not bar,
+                 dynamic_ncols=True) as pb:
         for rec in pool.map(lambda i: play_game(cfg, i), todo):
             done[rec.index] = rec
+            pb.update(1)
             progress(f"game {rec.index}: {rec.black} (B) vs {rec.white} (W): {rec.result} after {rec.moves} moves"
                      f" ({rec.reason}{': ' + rec.detail if rec.reason not in ('score', 'resign') else ''})")
     return done

@@ -93,7 +93,8 @@ class Player:
 
     def sync(self, game: Game) -> Search:
         """The tree of ``game``: the current one advanced along the moves played since (keeping the
-        subtree of each), or a new one when ``game`` did not grow from the tree's position."""
+        subtree of each), or a new one when ``game`` did not grow from the tree's position (or play
+        resumed after two passes, which the tree's game cannot follow)."""
         s = self.search
         if s is not None and s.game.komi == game.komi and s.game.rules == game.rules:
             h, sh = game.history, s.game.history
@@ -102,7 +103,8 @@ class Player:
                     if s.game.is_over or color != (K.BLACK if s.game.to_play == "B" else K.WHITE):
                         break
                     s.advance(point)
-                if s.game.history == h and s.game.hash == game.hash and s.game.to_play == game.to_play:
+                if (s.game.history == h and s.game.hash == game.hash and s.game.to_play == game.to_play
+                        and s.game.passes == game.passes):
                     return s
         return self.new_search(game)
 

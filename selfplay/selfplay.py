@@ -22,17 +22,21 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing as mp
+import multiprocessing.connection
+import os
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from go_engine import Game, write_sgf
-from go_engine.atomic import atomic_write_bytes
+from go_engine.atomic import atomic_write_bytes, folder_lock
 from go_engine.deadstones import settle
-from go_engine.game import Outcome
+from go_engine.game import MAX_POINTS, Outcome
 from go_engine.coords import move_index, parse_vertex
 from go_engine.stats import wilson
 from policy.data.shards import GameRecord, write_shard
@@ -62,9 +66,11 @@ class SelfPlayConfig:
     batch_size: int = 8  # leaves per tree per network call
 
     def game_komi(self, rng: np.random.Generator) -> float:
-        """A game's komi: normal around ``komi``, in half points."""
+        """A game's komi: normal around ``komi``, in half points, within ``MAX_POINTS``."""
         stdev = self.size / 3 if self.komi_stdev is None else self.komi_stdev
-        return float(np.round(2.0 * (self.komi + rng.normal(0.0, stdev))) / 2.0) if stdev > 0 else self.komi
+        if stdev <= 0:
+            return self.komi
+        return float(np.clip(np.round(2.0 * (self.komi + rng.normal(0.0, stdev))) / 2.0, -MAX_POINTS, MAX_POINTS))
 
     def player(self) -> PlayerConfig:
         """How the players of these games choose moves and resign."""
@@ -207,8 +213,12 @@ def load_records(out: str | Path, pattern: str, cls, what: str) -> list:
     return records
 
 
+GAME_STATS = "*-[0-9][0-9][0-9][0-9][0-9][0-9].json"  # a finished game's statistics (not summary.json)
+
+
 def load_stats(out: str | Path) -> list[GameStats]:
-    return load_records(out, "*.json", GameStats, "a self-play game record")
+    """The statistics of the finished games in ``out`` (``NAME-NNNNNN.json``)."""
+    return load_records(out, GAME_STATS, GameStats, "a self-play game record")
 
 
 def summarize(stats: list[GameStats]) -> dict:
@@ -228,8 +238,23 @@ def summarize(stats: list[GameStats]) -> dict:
             "seconds_per_game": round(float(np.mean([s.seconds for s in stats])), 2) if n else 0.0}
 
 
+def exit_with_parent() -> None:
+    """End this worker process as soon as its parent ends, even by kill -9: an orphan would go on playing
+    games that a rerun plays again."""
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's end of the pipe closes
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 def _worker(model: str | None, device: str, cfg: SelfPlayConfig, games: int, out: str, prefix: str, seed: int,
             first: int, threads: int | None) -> None:
+    exit_with_parent()
     import torch
 
     if threads:
@@ -245,35 +270,50 @@ def make_evaluator(model: str | None, device: str = "cpu"):
 
 
 def run_selfplay(model: str | None, cfg: SelfPlayConfig, games: int, out: str | Path, workers: int = 1,
-                 device: str = "cpu", seed: int = 0, progress=print) -> dict:
-    """Play until ``out`` holds ``games`` finished games (a rerun resumes), with ``workers`` processes."""
+                 device: str = "cpu", seed: int = 0, bar: bool = False, desc: str = "self-play") -> dict:
+    """Play until ``out`` holds ``games`` finished games (a rerun resumes), with ``workers`` processes that
+    end with this one; ``bar``: a progress bar with the time left on stderr. A second run on the same
+    folder at the same time is refused (``FolderInUse``)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    done = load_stats(out)
-    todo = games - len(done)
-    if todo <= 0:
-        return summarize(done)
-    shares = [todo // workers + (1 if w < todo % workers else 0) for w in range(workers)]
-    run_id = uuid.uuid4().hex[:10]  # names of this run's games never collide with earlier runs' games
-    if workers == 1:
-        play_games(make_evaluator(model, device), cfg, todo, out, f"sp-{run_id}-w0", seed=seed,
-                   progress=lambda s: progress(f"{s.name}: {s.result} in {s.moves} moves ({s.seconds:.1f} s)"))
-    else:
-        ctx = mp.get_context("spawn")
-        threads = max(1, (mp.cpu_count() or 1) // workers)
-        procs = [ctx.Process(target=_worker, args=(model, device, cfg, share, str(out), f"sp-{run_id}-w{w}",
-                                                   seed * 1000 + w, 0, threads), daemon=True)
-                 for w, share in enumerate(shares) if share > 0]
+    with folder_lock(out, "self-play run"):
+        done = load_stats(out)
+        todo = games - len(done)
+        if todo <= 0:
+            return summarize(done)
+        shares = [todo // workers + (1 if w < todo % workers else 0) for w in range(workers)]
+        run_id = uuid.uuid4().hex[:10]  # names of this run's games never collide with earlier runs' games
+        with tqdm(total=games, initial=len(done), unit="game", desc=desc, disable=not bar, dynamic_ncols=True) as pb:
+            if workers == 1:
+                def played(s: GameStats) -> None:
+                    pb.set_postfix_str(f"{s.result} in {s.moves} moves", refresh=False)
+                    pb.update(1)
+
+                play_games(make_evaluator(model, device), cfg, todo, out, f"sp-{run_id}-w0", seed=seed,
+                           progress=played)
+            else:
+                _run_workers(model, device, cfg, shares, out, run_id, seed, lambda: pb.update(
+                    len(list(out.glob(GAME_STATS))) - pb.n))
+        return summarize(load_stats(out))
+
+
+def _run_workers(model: str | None, device: str, cfg: SelfPlayConfig, shares: list[int], out: Path, run_id: str,
+                 seed: int, tick) -> None:
+    """Play ``shares`` games in as many processes, calling ``tick`` every second until they end."""
+    ctx = mp.get_context("spawn")
+    threads = max(1, (mp.cpu_count() or 1) // len(shares))
+    procs = [ctx.Process(target=_worker, args=(model, device, cfg, share, str(out), f"sp-{run_id}-w{w}",
+                                               seed * 1000 + w, 0, threads), daemon=True)
+             for w, share in enumerate(shares) if share > 0]
+    for p in procs:
+        p.start()
+    try:
+        while any(p.is_alive() for p in procs):
+            mp.connection.wait([p.sentinel for p in procs if p.is_alive()], timeout=1.0)
+            tick()
+    finally:
         for p in procs:
-            p.start()
-        try:
-            for p in procs:
-                p.join()
-        finally:
-            for p in procs:
-                if p.is_alive():
-                    p.terminate()
-        failed = [p.exitcode for p in procs if p.exitcode]
-        if failed:
-            raise RuntimeError(f"{len(failed)} self-play worker(s) failed (exit codes {failed})")
-    return summarize(load_stats(out))
+            if p.is_alive():
+                p.terminate()
+    failed = [p.exitcode for p in procs if p.exitcode]
+    if failed:
+        raise RuntimeError(f"{len(failed)} self-play worker(s) failed (exit codes {failed})")

@@ -259,8 +259,10 @@ def test_katrain_queries_replayed():
     eng, out = engine(PlayoutEvaluator(playouts=1, seed=2))
     ask(eng, katrain, alternatives)
     eng.submit(json.dumps(ponder))
-    for _ in range(30):
+    for steps in range(5000):  # search until the time-based report comes (and at least 30 rounds)
         eng.step()
+        if steps >= 30 and any(r.get("isDuringSearch") and r.get("id") == "QUERY:3" for r in out):
+            break
     eng.submit(json.dumps({"action": "terminate", "terminateId": "QUERY:3", "id": "QUERY:4"}))
     while eng.step():
         pass

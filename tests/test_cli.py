@@ -1,5 +1,7 @@
 """The tengen command line takes its defaults from the classes that own them, and its help shows them."""
 
+import argparse
+import re
 from dataclasses import asdict, fields
 
 import pytest
@@ -9,7 +11,7 @@ from gtp.state import EngineOptions
 from selfplay.loop import LoopConfig
 from selfplay.match import MatchConfig
 from selfplay.selfplay import SelfPlayConfig
-from tengen_cli import main, parse_args
+from tengen_cli import build_parser, main, parse_args
 
 
 def _same(args, options, names=None) -> None:
@@ -41,10 +43,87 @@ def test_match_defaults_are_the_referees():
 
 
 @pytest.mark.parametrize("argv,shown", [(["gtp"], "no search, the network's most likely move (default: 200)"),
-                                        (["gtp"], "--komi KOMI default: 7.5"),
+                                        (["gtp"], "at most 1000 either way (default: 7.5)"),
                                         (["loop", "run"], "--channels CHANNELS channels of the first network (default: 32)"),
-                                        (["selfplay"], "--size SIZE default: 9")])
+                                        (["selfplay"], "--size SIZE board size, 2 to 25 (default: 9)"),
+                                        (["selfplay"], "7 for 9x9 (selfplay, loop); at most 1000 either way "
+                                                       "(default: 7.0)"),
+                                        (["play"], "--color {B,W} your colour: B (black) or W (white) (default: B)"),
+                                        (["match"], "--rules RULES the referee's rules (legality): one of chinese, "
+                                                    "chinese-ogs, chinese-kgs, japanese, korean, aga, bga, french, nz, "
+                                                    "tromp-taylor, ing")])
 def test_help_shows_the_defaults(argv, shown, capsys):
-    with pytest.raises(SystemExit):
-        main(argv + ["--help"])
+    assert main(argv + ["--help"]) == 0
     assert shown in " ".join(capsys.readouterr().out.split())
+
+
+def _parsers(parser, prog="tengen"):
+    """Every parser of the command line with its name."""
+    yield prog, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, f"{prog} {name}")
+
+
+def test_every_option_says_what_it_does_and_its_default():
+    seen = 0
+    for prog, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            seen += 1
+            what = f"{prog} {'/'.join(action.option_strings) or action.dest}"
+            assert action.help and not action.help.startswith("default"), what
+            shown = parser.formatter_class(prog)._get_help_string(action)
+            if action.option_strings and action.nargs != 0 and action.default not in (None, False):
+                assert "(default" in shown, what
+    assert seen > 150
+
+
+def test_version_and_bad_arguments_are_one_line_with_exit_2(capsys):
+    assert main(["--version"]) == 0 and re.fullmatch(r"tengen \S+\n", capsys.readouterr().out)
+    for argv, said in ((["gtp", "--visits", "0"], "argument --visits: expected a whole number from 1 up, got 0"),
+                       (["play", "--color", "red"], "argument --color: unknown colour 'red'"),
+                       (["selfplay", "--out", "x", "--games", "3", "--komi", "1e308"], "komi must be a finite number"),
+                       (["gtp", "--rules", "go"], "unknown rules 'go'; known presets: aga, bga"),
+                       (["eval", "missing.pt", "x"], "argument model: no such model file: missing.pt"),
+                       (["loop", "report", "nowhere"], "not a loop run folder (no loop.json): nowhere"),
+                       ([], "the following arguments are required: COMMAND")):
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and said in err and err.count("\n") == 1, (argv, err)
+
+
+def test_bad_files_are_one_line_with_exit_2_and_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "text.txt").write_text("hello")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "loop.json").write_text("{}")
+    cases = [(["gtp", "--model", "text.txt"], "tengen gtp: error: text.txt: not a model file (not a PyTorch archive)"),
+             (["eval", "text.txt", "text.txt"], "tengen eval: error: text.txt: not a model file"),
+             (["train", "text.txt", "--out", "t", "--steps", "1"],
+              "tengen train: error: text.txt: not a shard (not an .npz file of tengen data build or selfplay)"),
+             (["selfplay", "--out", "text.txt", "--games", "1", "--model", "none"], "tengen selfplay: error: text.txt"),
+             (["loop", "eval", "run"], "tengen loop eval: error: run/loop.json: not the settings of a loop")]
+    for argv, said in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(said) and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+    with pytest.raises(ValueError, match="not a PyTorch archive"):
+        main(["--debug", "gtp", "--model", "text.txt"])
+
+
+def test_config_keys_are_checked_like_the_command_line(tmp_path):
+    cfg = tmp_path / "bridge.toml"
+    cfg.write_text("file_commands = false\n[gtp]\nvisits = 400\nrules = 'Japanese'\n")
+    args = parse_args(["gtp", "--config", str(cfg)])
+    assert (args.file_commands, args.visits, args.rules) == (False, 400, "japanese")
+    assert parse_args(["gtp"]).file_commands is True
+    for text, said in (("visits = 0", "visits: expected a whole number from 1 up, got 0"),
+                       ("komi = 1e308", "komi: komi must be a finite number"),
+                       ("file_commands = 'no'", "file_commands: expected true or false, got 'no'"),
+                       ("rules = ['chinese']", "rules: expected one value")):
+        cfg.write_text(text + "\n")
+        with pytest.raises(ValueError, match=re.escape(said)):
+            parse_args(["gtp", "--config", str(cfg)])

@@ -370,3 +370,126 @@ def test_no_pass_into_a_count_that_loses_once_dead_stones_are_removed():
     won.play("pass")
     eng.load(won)
     assert eng.genmove("W", play=False) == "pass"
+
+
+def _state(eng):
+    """What a refused command must leave as it was."""
+    g = eng.game
+    return (g.size, g.komi, g.rules.name, list(g.history), g.passes, g.to_play, g.resigned, g.handicap,
+            g.board.tobytes(), eng.size, eng.komi, eng.rules)
+
+
+def test_after_two_passes_moves_and_analysis_resume_with_a_fresh_tree():
+    """genmove, kgs-genmove_cleanup, the genmove_analyze variants and the analyses after two passes resume
+    the game (the tree of the last move, whose game is over, is not reused)."""
+    two = ["play w pass", "play b pass"]
+    res, eng = session(["boardsize 7", "genmove b"] + two + ["1 genmove w"] + two
+                       + ["2 kgs-genmove_cleanup w"] + two + ["3 lz-genmove_analyze w 1"] + two
+                       + ["4 kata-genmove_analyze w 1"] + two + ["5 lz-analyze w 1", "6 kata-analyze b 1", "7 name"],
+                       resign_threshold=0)
+    answers = {r.split()[0][1:]: r for r in res if r[1:2].isdigit()}
+    assert all(r.startswith("=") for r in res), res
+    assert re.fullmatch(r"=1 [A-G][1-7]", answers["1"]) and re.fullmatch(r"=2 [A-G][1-7]", answers["2"])
+    assert answers["3"].split("\n")[-1].startswith("play ") and answers["4"].split("\n")[-1].startswith("play ")
+    assert LZ_INFO.match(answers["5"].split("\n")[1]) and KATA_INFO.match(answers["6"].split("\n")[1])
+    assert answers["7"] == "=7 Tengen"
+    assert len(eng.game.moves) == 1 + 2 + 1 + 2 + 1 + 2 + 1 + 2 + 1 + 2
+
+
+def test_a_refused_play_leaves_the_game_as_it_was_even_when_over():
+    eng = GtpEngine(visits=8, log=io.StringIO())
+    for req in ("boardsize 7", "play b D4", "play w pass", "play b pass"):
+        assert eng.handle(req)[1]
+    before = _state(eng)
+    assert eng.game.is_over
+    for req in ("1 play w D4", "2 play w Z9", "3 play x D3", "4 play w", "5 komi 1e308", "6 komi nan",
+                "7 komi inf", "8 boardsize 99999999999999999999", "9 time_settings nan 1 1", "10 time_left b 1"):
+        resp, ok, _ = eng.handle(req)
+        assert not ok and resp.startswith("?"), (req, resp)
+        assert _state(eng) == before, req
+    assert eng.game.is_over
+    for req in ("undo", "undo", "play w resign"):  # back before the passes; a resignation is no vertex
+        eng.handle(req)
+    eng.game.resign("W")
+    before = _state(eng)
+    resp, ok, _ = eng.handle("11 genmove b")
+    assert resp == "?11 the game is over: W resigned\n\n" and _state(eng) == before
+
+
+def test_komi_is_finite_and_within_bounds():
+    eng = GtpEngine(visits=8, log=io.StringIO())
+    assert eng.handle("komi -999.5")[1] and eng.game.komi == -999.5
+    assert eng.handle("1 komi 1e308")[0] == "?1 komi must be a finite number from -1000 to 1000, got 1e+308\n\n"
+    assert eng.handle("2 komi NaN")[0] == "?2 komi: expected a number, got 'NaN'\n\n"
+    assert eng.game.komi == eng.komi == -999.5
+    res, _ = session(["boardsize 7", "komi 999", "1 kata-analyze b 1", "2 genmove b", "3 final_score"])
+    assert all(r.startswith("=") and not re.search(r"(?i)\b(nan|inf|infinity)\b", r) for r in res), res
+    assert KATA_INFO.match(res[2].split("\n")[1]) and res[4] == "=3 W+" + res[4][5:]
+
+
+def test_ponder_survives_two_passes_and_what_it_meets():
+    r_fd, w_fd = os.pipe()
+    rin, win = os.fdopen(r_fd, "r"), os.fdopen(w_fd, "w")
+    out, log = _LineSink(), _LineSink()
+    eng = GtpEngine(visits=16, ponder=True, ponder_visits=200, log=log, resign_threshold=0)
+    th = threading.Thread(target=eng.run, args=(rin, out), daemon=True)
+    th.start()
+    for req in ("boardsize 7", "1 genmove b", "2 play w pass", "3 play b pass", "4 genmove w", "5 play b pass",
+                "6 play w pass", "7 kgs-genmove_cleanup b", "8 undo", "9 genmove b", "10 name"):
+        win.write(req + "\n")
+        win.flush()
+        time.sleep(0.05)
+    assert out.wait_for(lambda t: "=10 " in t, 60), out.text()
+    win.close()
+    th.join(20)
+    assert not th.is_alive()
+    answers = [r for r in out.text().split("\n\n") if r]
+    assert len(answers) == 11 and all(a.startswith("=") for a in answers), answers
+    assert "pondering stopped" not in log.text()
+
+
+def test_loadsgf_reads_regular_files_only_and_file_commands_can_be_disabled(tmp_path):
+    fifo = tmp_path / "fifo.sgf"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.sgf"
+    from gtp.commands.core import LOADSGF_MAX_BYTES
+    big.write_bytes(b"(;GM[1]SZ[9]C[" + b"x" * LOADSGF_MAX_BYTES + b"])")
+    good = tmp_path / "g.sgf"
+    good.write_text("(;GM[1]FF[4]SZ[9]KM[6.5];B[ee];W[cc])")
+    eng = GtpEngine(visits=8, log=io.StringIO())
+    t0 = time.monotonic()
+    for path, why in (("/dev/zero", "not a regular file"), (fifo, "not a regular file"),
+                      (tmp_path, "not a regular file"), (big, f"larger than {LOADSGF_MAX_BYTES} bytes"),
+                      (tmp_path / "missing.sgf", "No such file")):
+        resp, ok, _ = eng.handle(f"1 loadsgf {path}")
+        assert not ok and why in resp and resp.count("\n") == 2, resp
+    assert time.monotonic() - t0 < 5
+    assert eng.handle(f"2 loadsgf {good} 2")[0] == "=2\n\n" and eng.game.moves == [("B", "E5")]
+    out = tmp_path / "out.sgf"
+    assert eng.handle(f"3 printsgf {out}")[0] == "=3\n\n" and "B[ee]" in out.read_text()
+    locked = GtpEngine(visits=8, log=io.StringIO(), file_commands=False)
+    for req in (f"4 loadsgf {good}", f"5 printsgf {tmp_path / 'new.sgf'}"):
+        resp, ok, _ = locked.handle(req)
+        assert not ok and "disabled" in resp and "--no-file-commands" in resp
+    assert not (tmp_path / "new.sgf").exists() and locked.game.moves == []
+    assert locked.handle("6 printsgf")[0].startswith("=6 (;")  # the record on the wire reads no file
+
+
+@pytest.mark.parametrize("env", [{"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii"},
+                                 {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
+                                 {"LC_ALL": "en_US.ISO-8859-1", "PYTHONIOENCODING": "latin-1", "PYTHONUTF8": "0"}])
+def test_bytes_that_are_not_utf8_get_an_error_under_any_locale(env):
+    """stdin is read as bytes whatever the locale's encoding, so no byte ends the engine."""
+    code = (f"import sys; sys.path.insert(0, {ROOT!r}); from gtp.engine import run_gtp; "
+            "sys.exit(run_gtp('none', visits=8, size=7))")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "PYTHONIOENC", "PYTHONUTF8"))}
+    p = subprocess.run([sys.executable, "-c", code], env={**environ, **env}, capture_output=True, timeout=120,
+                       input=b"1 name\n2 play b \xff\xfe\n3 echo caf\xc3\xa9 \xe9\n\xff\n4 play b C3\n"
+                             b"5 komi \xd9\xa3\n6 showboard\n7 quit\n")
+    assert p.returncode == 0, p.stderr
+    answers = p.stdout.decode().split("\n\n")
+    assert answers[:5] == ["=1 Tengen", "?2 request is not valid UTF-8", "?3 request is not valid UTF-8",
+                           "? request is not valid UTF-8", "=4"], answers
+    assert answers[5] == "?5 komi: expected a number, got '\u0663'"  # numbers are ASCII, as ids
+    assert "X" in answers[6] and answers[7:] == ["=7", ""]
+    assert b"Traceback" not in p.stderr

@@ -32,6 +32,8 @@ def test_one_generation_report_and_resume(tmp_path):
     lines = []
     recs = run_loop(run, _cfg(generations=1, gnugo_every=0), progress=lines.append)
     assert [r["generation"] for r in recs] == [0, 1]
+    assert [l.split(":")[1].strip() for l in lines[:3]] == ["self-play", "training", "evaluation"]
+    assert lines[0] == "generation 1: self-play: 4 games of network 0" and lines[-1].startswith("generation 1: ")
     rec = json.loads((run / "gen-001" / "done.json").read_text())
     assert rec["vs_best"]["games"] == 2 and rec["games"] == 4 and rec["selfplay"]["games"] == 4
     assert len(list((run / "gen-001" / "games").glob("*.npz"))) == 4
@@ -81,15 +83,17 @@ def test_training_under_torchrun(tmp_path):
     assert info.training["positions"] == 4 * 16 * 2  # each process takes its own batch
 
 
-def test_the_network_under_test_runs_as_tengen_gtp_with_its_options():
+def test_the_network_under_test_runs_as_tengen_gtp_with_its_options(tmp_path):
     """The loop's GNU Go matches start the network under test from a TengenCommand: every field must be
     the tengen gtp option of that name."""
     from selfplay.match import TengenCommand
     from tengen_cli import parse_args
 
-    argv = TengenCommand(model="m.pt", visits=50, size=9, komi=6.5, rules="japanese", resign_threshold=0.05,
+    model = tmp_path / "m.pt"
+    model.write_bytes(b"")  # tengen gtp checks that the model file is there before it loads it
+    argv = TengenCommand(model=str(model), visits=50, size=9, komi=6.5, rules="japanese", resign_threshold=0.05,
                          random_moves=6).argv()
     assert argv[1:4] == ["-m", "tengen_cli", "gtp"]
     a = parse_args(argv[3:])
     assert (a.model, a.visits, a.size, a.komi, a.rules, a.resign_threshold, a.random_moves, a.threads) == \
-        ("m.pt", 50, 9, 6.5, "japanese", 0.05, 6, 1)
+        (str(model), 50, 9, 6.5, "japanese", 0.05, 6, 1)

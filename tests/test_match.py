@@ -7,7 +7,7 @@ import pytest
 
 from go_engine.gtp_client import GtpClient, GtpCommandError, GtpTimeout, Limit
 from go_engine.stats import wilson
-from selfplay.match import GameResult, MatchConfig, load_results, run_match, summary
+from selfplay.match import EngineStartError, GameResult, MatchConfig, load_results, run_match, summary
 
 GNUGO = "/usr/games/gnugo"
 FAULTY = f"{sys.executable} {Path(__file__).parent / 'engines' / 'faulty_gtp.py'}"
@@ -114,3 +114,33 @@ def test_full_game_against_gnugo_agrees_on_the_score(tmp_path):
     assert rec.reason == "score", rec.detail
     assert rec.final_scores["tengen"] == rec.result
     assert rec.final_scores["gnugo"][:2] == rec.result[:2] and float(rec.final_scores["gnugo"][2:]) == abs(rec.score)
+
+
+@pytest.mark.parametrize("engine,reason", [("no-such-engine --mode gtp", "cannot start 'no-such-engine'"),
+                                           (f"{sys.executable} -c \"import sys; print('bad weights', file=sys.stderr);"
+                                            " sys.exit(3)\"", "its stderr ends: bad weights")])
+def test_an_engine_that_cannot_start_stops_the_match_with_the_reason(tmp_path, capsys, engine, reason):
+    from tengen_cli import main
+
+    cfg = MatchConfig(engines=(f"{FAULTY} sane", engine), names=("good", "bad"), games=2, size=5, out=str(tmp_path))
+    with pytest.raises(EngineStartError, match="engine bad .* cannot play this match") as e:
+        run_match(cfg, progress=lambda s: None)
+    assert reason in str(e.value) and not load_results(tmp_path)  # no game was forfeited
+    code = main(["match", f"{FAULTY} sane", engine, "--out", str(tmp_path / "cli"), "--size", "5", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("tengen match: error: engine B") and reason in err and err.count("\n") == 1
+
+
+def test_a_scorer_that_cannot_start_stops_the_match(tmp_path):
+    cfg = MatchConfig(engines=(f"{FAULTY} sane", f"{FAULTY} sane"), names=("a", "b"), games=1, size=5,
+                      scorer="no-such-scorer", out=str(tmp_path))
+    with pytest.raises(EngineStartError, match="engine scorer .* cannot start 'no-such-scorer'"):
+        run_match(cfg, progress=lambda s: None)
+
+
+@needs_gnugo
+def test_an_engine_that_refuses_the_board_size_stops_the_match(tmp_path):
+    cfg = MatchConfig(engines=(f"{FAULTY} sane", f"{GNUGO} --mode gtp"), names=("a", "gnugo"), games=1, size=21,
+                      out=str(tmp_path))
+    with pytest.raises(EngineStartError, match="engine gnugo .*'boardsize 21' -> \\? unacceptable size"):
+        run_match(cfg, progress=lambda s: None)

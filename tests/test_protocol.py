@@ -5,7 +5,9 @@ import os
 import threading
 import time
 
-from gtp.protocol import STREAMED, GtpError, GtpProtocol, streaming, whole_arg
+import pytest
+
+from gtp.protocol import MAX_LINE, STREAMED, GtpError, GtpProtocol, number_arg, streaming, whole_arg
 
 
 class Echo:
@@ -45,6 +47,17 @@ class Echo:
         self.protocol.write(f"={cid}\nline {' '.join(args)}\n\n")
         return STREAMED
 
+    @streaming
+    def cmd_stream_fail(self, *args, cid=""):
+        self.protocol.write(f"={cid}\npart\n")
+        raise GtpError("broke off")
+
+    def cmd_lines(self):
+        return "one\n\n\ntwo\n"
+
+    def cmd_fail_lines(self):
+        raise GtpError("first\n\nsecond\r\n")
+
 
 def test_ids_framing_and_errors():
     p = Echo().protocol
@@ -67,7 +80,8 @@ def test_a_crashing_handler_gets_an_answer_and_a_log_line():
 
 def test_command_names_in_their_gtp_spelling():
     p = Echo().protocol
-    assert p.command_names() == ["count", "crash", "echo", "fail", "kata-set-rules", "kgs-thing", "quit", "stream"]
+    assert p.command_names() == ["count", "crash", "echo", "fail", "fail_lines", "kata-set-rules", "kgs-thing", "lines",
+                                 "quit", "stream", "stream_fail"]
     assert p.command("kgs-thing") is not None and p.command("kata-set-rules") is not None
     assert p.command("no such") is None and p.command("") is None
 
@@ -103,3 +117,72 @@ def test_idle_runs_while_no_request_waits():
     t.join(10)
     assert not t.is_alive() and out.getvalue() == "=1 a\n\n"
     assert saw_request and all(saw_request)
+
+
+def test_ids_and_command_names_are_ascii_only():
+    p = Echo().protocol
+    assert p.handle("\u00b2 echo x") == ("? unknown command\n\n", False, "")  # a superscript two is no id
+    assert p.handle("\u0663 echo x")[0] == "? unknown command\n\n"  # nor an Arabic-Indic three
+    assert p.handle("12 \u00e9cho x")[0] == "?12 unknown command\n\n"
+    assert p.command("\u0065cho") is not None and p.command("\u0435cho") is None  # Latin e, Cyrillic e
+
+
+def test_answers_hold_no_blank_line_and_errors_are_one_line():
+    p = Echo().protocol
+    assert p.handle("1 lines") == ("=1 one\ntwo\n\n", True, "1")
+    assert p.handle("2 fail_lines") == ("?2 first second\n\n", False, "2")
+    assert p.handle("3 echo a\x85b\u2028c")[0] == "=3 a b c\n\n"  # line breaks of other kinds become spaces
+
+
+def test_a_streamed_answer_that_fails_is_closed_once():
+    e = Echo()
+    out = io.StringIO()
+    e.protocol.run(io.StringIO("1 stream_fail\n2 echo next\n"), out)
+    assert out.getvalue() == "=1\npart\n\n=2 next\n\n"
+    assert e.logged == ["the streamed answer 1 ends early: broke off"]
+
+
+def test_bytes_in_any_encoding_and_long_lines_get_one_answer_each():
+    """The engine reads bytes: a line that is not UTF-8 gets an error (with its id when it has one), a
+    comment in another encoding is a comment, and a line longer than MAX_LINE is answered and skipped."""
+    requests = [b"1 echo caf\xc3\xa9", b"2 echo caf\xe9", b"# caf\xe9 comment", b"\xff\xfe", b"3 \x80",
+                b"4 echo " + b"x" * (MAX_LINE + 10), b"5 " + b"y" * (3 * MAX_LINE), b"6 echo end"]
+    out = io.StringIO()
+    Echo().protocol.run(io.BytesIO(b"\n".join(requests) + b"\n"), out)
+    assert out.getvalue().split("\n\n") == [
+        "=1 caf\u00e9", "?2 request is not valid UTF-8", "? request is not valid UTF-8",
+        "?3 request is not valid UTF-8", f"?4 request longer than {MAX_LINE} bytes",
+        f"?5 request longer than {MAX_LINE} bytes", "=6 end", ""]
+
+
+def test_idle_work_that_fails_is_logged_and_the_session_goes_on():
+    e = Echo()
+    calls = []
+
+    def idle():
+        calls.append(1)
+        raise RuntimeError("the game is over: nothing to search")
+
+    r, w = os.pipe()
+    rin, win = os.fdopen(r, "r"), os.fdopen(w, "w")
+    out = io.StringIO()
+    t = threading.Thread(target=e.protocol.run, args=(rin, out, idle))
+    t.start()
+    win.write("1 echo a\n")
+    win.flush()
+    time.sleep(0.3)
+    win.write("2 echo b\n")
+    win.close()
+    t.join(10)
+    assert not t.is_alive() and out.getvalue() == "=1 a\n\n=2 b\n\n"
+    assert calls and e.logged[0] == "pondering stopped: RuntimeError('the game is over: nothing to search')"
+
+
+def test_number_arguments_are_finite_and_in_ascii():
+    assert number_arg("-7.5", "komi") == -7.5 and number_arg("1e3", "x") == 1000.0 and number_arg(".5", "x") == 0.5
+    for text in ("nan", "inf", "1e999", "\u0663", "1_000", "0x10", "\uff15", "", "+", "-"):
+        with pytest.raises(GtpError, match="expected a number"):
+            number_arg(text, "x")
+    assert whole_arg("7", "n", 0) == 7
+    with pytest.raises(GtpError, match="must be a whole number >= 1"):
+        whole_arg("2.5", "n", 1)

@@ -1,6 +1,11 @@
 """Self-play: games written as SGF, shards with visit targets and statistics; resignation; resume; workers."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -68,13 +73,13 @@ def test_resignation_and_its_false_positive_check(tmp_path):
 
 def test_run_resumes_and_spreads_over_worker_processes(tmp_path):
     cfg = SelfPlayConfig(size=5, komi=0.5, full_visits=8, fast_visits=4, parallel=2)
-    first = run_selfplay("none", cfg, 2, tmp_path, progress=lambda s: None)
+    first = run_selfplay("none", cfg, 2, tmp_path)
     assert first["games"] == 2
     # a game killed in progress leaves no statistics file and is not counted
     (tmp_path / "killed-000000.sgf").write_text("(;FF[4]SZ[5]")
-    summary = run_selfplay("none", cfg, 5, tmp_path, workers=2, progress=lambda s: None)
-    assert summary["games"] == 5 and len(list(tmp_path.glob("*.json"))) == 5
-    assert len({json.loads(f.read_text())["name"] for f in tmp_path.glob("*.json")}) == 5
+    summary = run_selfplay("none", cfg, 5, tmp_path, workers=2)
+    assert summary["games"] == 5 and len(list(tmp_path.glob("*-*.json"))) == 5
+    assert len({json.loads(f.read_text())["name"] for f in tmp_path.glob("*-*.json")}) == 5
     assert run_selfplay("none", cfg, 5, tmp_path)["games"] == 5  # nothing left to play
 
 
@@ -99,3 +104,76 @@ def test_games_vary_komi_and_record_settled_ownership_and_score(tmp_path):
     assert len(komis) >= 3
     fixed = SelfPlayConfig(size=5, komi=3.5, komi_stdev=0.0)
     assert {fixed.game_komi(np.random.default_rng(i)) for i in range(5)} == {3.5}
+
+
+def test_the_command_resumes_with_more_games_beside_its_summary(tmp_path, capsys):
+    """tengen selfplay writes summary.json into the folder; a rerun with more games reads the games only."""
+    from tengen_cli import main
+
+    argv = ["selfplay", "--out", str(tmp_path), "--model", "none", "--size", "5", "--komi", "0.5",
+            "--full-visits", "8", "--fast-visits", "4", "--parallel", "2", "--quiet"]
+    assert main(argv + ["--games", "2"]) == 0
+    assert json.loads((tmp_path / "summary.json").read_text())["games"] == 2
+    assert main(argv + ["--games", "3"]) == 0
+    assert json.loads((tmp_path / "summary.json").read_text())["games"] == 3 == len(load_stats(tmp_path))
+    capsys.readouterr()
+
+
+def test_a_second_run_on_the_same_folder_is_refused(tmp_path):
+    from go_engine.atomic import FolderInUse, folder_lock
+
+    cfg = SelfPlayConfig(size=5, komi=0.5, full_visits=8, fast_visits=4, parallel=2)
+    with folder_lock(tmp_path, "self-play run"):  # another run, as its lock shows
+        with pytest.raises(FolderInUse, match="in use by another self-play run"):
+            run_selfplay("none", cfg, 1, tmp_path)
+    assert not load_stats(tmp_path)
+    assert run_selfplay("none", cfg, 1, tmp_path)["games"] == 1  # the lock went with its holder
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table in /proc")
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    """kill -9 of tengen selfplay: its worker processes end too, instead of playing on as orphans."""
+    code = ("import sys; from selfplay.selfplay import SelfPlayConfig, run_selfplay; "
+            "run_selfplay('none', SelfPlayConfig(size=9, full_visits=400, fast_visits=400, parallel=2), 1000, "
+            f"{str(tmp_path)!r}, workers=2)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=root, env={**os.environ, "PYTHONPATH": root})
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.5)
+            workers = [k for k in _children(parent.pid) if "spawn_main" in open(f"/proc/{k}/cmdline").read()]
+        assert len(workers) == 2, "the workers did not start"
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        for pid in [parent.pid] + workers:  # those still there when the test fails
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass

@@ -19,6 +19,7 @@ import gzip
 import itertools
 import lzma
 import os
+import stat
 import tarfile
 import zipfile
 import zlib
@@ -70,15 +71,23 @@ class SgfSource:
 
 
 # --------------------------------------------------------------------------- public API
-def read_sgf_file(path: str | os.PathLike, *, strict: bool = False,
-                  max_nodes: int = DEFAULT_MAX_NODES) -> list[SgfGame]:
-    """``parse_sgf`` of a file's bytes; the source is the path."""
+def read_sgf_file(path: str | os.PathLike, *, strict: bool = False, max_nodes: int = DEFAULT_MAX_NODES,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> list[SgfGame]:
+    """``parse_sgf`` of a file's bytes; the source is the path. Only a regular file of at most
+    ``max_bytes`` is read: a device (``/dev/zero``), a FIFO or a folder is refused at once, without
+    waiting for a writer or reading without end."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO's open would wait
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise SgfError("not a regular file", source=path)
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(max_bytes + 1)
     except OSError as e:
         raise SgfError(f"cannot read: {e.strerror or e}", source=path) from None
+    if len(data) > max_bytes:
+        raise SgfError(f"larger than {max_bytes} bytes", source=path)
     return parse_sgf(data, path, strict=strict, max_nodes=max_nodes)
 
 

@@ -32,8 +32,8 @@ class AnalysisCommands(EngineState):
         opts = {"ownership": False, "min_moves": 0, "max_moves": None, "avoid": [], "allow": None}
         if args and args[0].lower() in ("b", "w", "black", "white"):
             color = parse_color(args.pop(0))
-        if args and re.fullmatch(r"\d+(\.\d+)?", args[0]):
-            interval = float(args.pop(0)) / 100
+        if args and re.fullmatch(r"[0-9]+(\.[0-9]+)?", args[0]):
+            interval = number_arg(args.pop(0), "interval") / 100
         while args:
             key = args.pop(0).lower()
             if key == "interval" and args:
@@ -41,7 +41,8 @@ class AnalysisCommands(EngineState):
             elif key == "ownership" and args:
                 opts["ownership"] = args.pop(0).lower() == "true"
             elif key in ("minmoves", "maxmoves") and args:
-                opts["min_moves" if key == "minmoves" else "max_moves"] = whole_arg(args.pop(0), key, 0)
+                least = 1 if key == "maxmoves" else 0  # maxmoves 0 would stream empty info lines: an early end
+                opts["min_moves" if key == "minmoves" else "max_moves"] = whole_arg(args.pop(0), key, least)
             elif key in ("pvvisits", "movesownership", "rootinfo", "ownershipstdev") and args:
                 args.pop(0)
             elif key in ("avoid", "allow") and len(args) >= 3:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import math
+import re
+from pathlib import Path
 
-from go_engine.coords import COLUMNS, PASS, parse_vertex
+from go_engine import __version__
+from go_engine.atomic import atomic_write_bytes
+from go_engine.coords import COLUMNS, MAX_SIZE, MIN_SIZE, PASS, parse_vertex
 from go_engine.game import handicap_vertices, parse_color
 
-from ..protocol import GtpError, GtpProtocol
+from ..protocol import GtpError, GtpProtocol, number_arg, whole_arg
 from ..state import EngineState, ready_to_move
 
 NAME = "Tengen"
-VERSION = "0.1"
+LOADSGF_MAX_BYTES = 16 << 20  # a GUI's game record is kilobytes; anything larger is not one to play on
 
 
 class CoreCommands(EngineState):
@@ -24,7 +27,7 @@ class CoreCommands(EngineState):
         return NAME
 
     def cmd_version(self):
-        return VERSION
+        return __version__
 
     def cmd_known_command(self, name):
         return "true" if self.protocol.command(name) is not None else "false"
@@ -37,11 +40,10 @@ class CoreCommands(EngineState):
         return ""
 
     def cmd_boardsize(self, n):
-        try:
-            s = int(n)
-        except ValueError:
-            raise GtpError("boardsize is not an integer") from None
-        if not 2 <= s <= 25:
+        if not re.fullmatch(r"[0-9]+", n):
+            raise GtpError("boardsize is not an integer")
+        s = int(n) if len(n) <= 9 else 0
+        if not MIN_SIZE <= s <= MAX_SIZE:
             raise GtpError("unacceptable size")
         self.size = s
         self.new_game()
@@ -52,13 +54,7 @@ class CoreCommands(EngineState):
         return ""
 
     def cmd_komi(self, k):
-        try:
-            v = float(k)
-        except ValueError:
-            raise GtpError("komi is not a number") from None
-        if not math.isfinite(v):
-            raise GtpError("komi is not a number")
-        self.set_komi(v)
+        self.set_komi(number_arg(k, "komi"))  # and within MAX_POINTS
         return ""
 
     def cmd_kata_set_rules(self, name):
@@ -76,10 +72,13 @@ class CoreCommands(EngineState):
             p = parse_vertex(vertex, g.size)
         except ValueError as e:
             raise GtpError(f"invalid vertex: {e}") from None
-        ready_to_move(g)
-        why = g.why_illegal(vertex, c)
+        probe = g  # after two passes the move resumes the game, but a refused one must leave it over
+        if g.passes >= 2 and g.resigned is None:
+            probe = ready_to_move(g.copy())
+        why = probe.why_illegal(vertex, c)
         if why is not None:
             raise GtpError(f"illegal move: {why}")
+        ready_to_move(g)
         g.play("pass" if p == PASS else vertex, c)
         return ""
 
@@ -109,14 +108,14 @@ class CoreCommands(EngineState):
     def cmd_fixed_handicap(self, n):
         self._check_empty()
         try:
-            verts = self.game.place_handicap(int(n))
+            verts = self.game.place_handicap(whole_arg(n, "number of stones", 0))
         except ValueError as e:
             raise GtpError(f"invalid number of stones: {e}") from None
         return " ".join(verts)
 
     def cmd_place_free_handicap(self, n):
         self._check_empty()
-        k = int(n)
+        k = whole_arg(n, "number of stones", 0)
         size = self.size
         if k < 2 or k >= size * size:
             raise GtpError("invalid number of stones")
@@ -159,29 +158,38 @@ class CoreCommands(EngineState):
     def cmd_showboard(self):
         return "\n" + str(self.game)
 
+    def _file_commands(self, name: str) -> None:
+        if not self.options.file_commands:
+            raise GtpError(f"{name} is disabled: this engine reads and writes no files (--no-file-commands)")
+
     def cmd_printsgf(self, *path):
         from go_engine.sgf import write_sgf
 
         text = write_sgf(self.game, result="").strip()
-        if path:
-            with open(path[0], "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-            return ""
-        return "\n".join(l for l in text.splitlines() if l.strip())
+        if not path:
+            return text
+        if len(path) > 1:
+            raise GtpError("printsgf takes one file name")
+        self._file_commands("printsgf FILE")
+        try:
+            atomic_write_bytes(Path(path[0]), (text + "\n").encode())
+        except OSError as e:
+            raise GtpError(f"cannot write {path[0]!r}: {e.strerror or e}") from None
+        return ""
 
     def cmd_loadsgf(self, path, *move):
-        from go_engine.sgf import parse_sgf
+        from go_engine.sgf import SgfError, read_sgf_file
 
+        self._file_commands("loadsgf")
+        if len(move) > 1:
+            raise GtpError("loadsgf takes a file name and a move number")
+        moves = max(0, whole_arg(move[0], "move number", 0) - 1) if move else None  # the position before it
         try:
-            with open(path, "rb") as f:
-                data = f.read()
-            games = parse_sgf(data, path)
-        except (OSError, ValueError) as e:
-            raise GtpError(f"cannot load file: {e}") from None
-        if not games:
-            raise GtpError("cannot load file: no game")
-        moves = None
-        if move:
-            moves = max(0, int(move[0]) - 1)
-        self.load(games[0].replay(moves=moves))
+            games = read_sgf_file(path, max_bytes=LOADSGF_MAX_BYTES)
+            if not games:
+                raise GtpError(f"cannot load {path}: no game in the file")
+            game = games[0].replay(moves=moves)
+        except SgfError as e:  # it names the file
+            raise GtpError(f"cannot load {e}") from None
+        self.load(game)
         return ""

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from go_engine.game import parse_color
 
-from ..protocol import GtpError
+from ..protocol import GtpError, number_arg, whole_arg
 from ..state import EngineState
 
 _KGS_RULES = {"chinese": "chinese", "japanese": "japanese", "aga": "aga", "new_zealand": "nz"}
 
 
+def _times(args, seconds: tuple[str, ...], stones: str | None = None) -> list:
+    """The arguments of a clock command: finite numbers of ``seconds``, then a whole number of ``stones``."""
+    names = seconds + ((stones,) if stones else ())
+    if len(args) != len(names):
+        raise GtpError(f"expected {len(names)} arguments ({' '.join(names)}), got {len(args)}")
+    out: list = [number_arg(a, n) for a, n in zip(args, seconds)]
+    return out + [whole_arg(args[-1], stones, 0)] if stones else out
+
+
 class KgsTimeCommands(EngineState):
-    def cmd_time_settings(self, main, byo, stones):
-        self.clock.set_gtp(float(main), float(byo), int(stones))
+    def cmd_time_settings(self, *args):
+        self.clock.set_gtp(*_times(args, ("main_time", "byo_yomi_time"), "byo_yomi_stones"))
         return ""
 
     def cmd_kgs_time_settings(self, mode, *args):
@@ -20,15 +29,17 @@ class KgsTimeCommands(EngineState):
         if mode == "none":
             self.clock.set("none")
         elif mode == "absolute":
-            self.clock.set("absolute", float(args[0]))
-        elif mode in ("byoyomi", "canadian"):
-            self.clock.set(mode, float(args[0]), float(args[1]), int(args[2]))
+            self.clock.set("absolute", *_times(args, ("main_time",)))
+        elif mode == "byoyomi":
+            self.clock.set(mode, *_times(args, ("main_time", "byo_yomi_time"), "byo_yomi_periods"))
+        elif mode == "canadian":
+            self.clock.set(mode, *_times(args, ("main_time", "byo_yomi_time"), "byo_yomi_stones"))
         else:
             raise GtpError(f"unknown time system {mode!r}")
         return ""
 
-    def cmd_time_left(self, color, t, stones):
-        self.clock.time_left(parse_color(color), float(t), int(stones))
+    def cmd_time_left(self, color, *args):
+        self.clock.time_left(parse_color(color), *_times(args, ("time",), "stones"))
         return ""
 
     def cmd_kgs_rules(self, name):

@@ -188,6 +188,9 @@ def read_shard(path: str | Path) -> Shard:
     """Load and check a shard; ``ShardError`` says what is wrong with which file."""
     path = str(path)
     try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":  # an .npz is a zip archive
+                raise ShardError(f"{path}: not a shard (not an .npz file of tengen data build or selfplay)")
         with np.load(path, allow_pickle=False) as z:
             if "header" not in z.files:
                 raise ShardError(f"{path}: not a {FORMAT} file (no header)")
