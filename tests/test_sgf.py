@@ -631,6 +631,21 @@ def test_a_truncated_archive_gives_its_members_then_one_error(tmp_path, mode):
         assert stats.errors == 1 and stats.games == len(walked) - 1 >= len(listed) - 2
 
 
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w:xz"])
+def test_an_archive_cut_after_its_last_member_is_an_error_when_walked_as_when_listed(tmp_path, mode):
+    """Cut in the compressed stream's end (after the tar's end marker), an archive still gives its
+    games and then one error, walked as listed: the stream is read to its end, not the last member."""
+    _tar_gz(tmp_path / "full.tar", {f"{i}.sgf": RECORD for i in range(3)}, mode)
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes((tmp_path / "full.tar").read_bytes()[:-4])
+    listed = list(list_sgf_sources(cut))
+    assert [type(x) for x in listed] == [SgfSource] * 3 + [SgfError]
+    stats = ReadStats()
+    walked = [x for _, x in read_sgf_inputs(cut, stats=stats)]
+    assert [type(x) for x in walked] == [SgfGame] * 3 + [SgfError] and stats.errors == 1
+    assert walked[-1].source == str(cut)
+
+
 def test_size_cap_on_files_gz_and_archive_members(tmp_path):
     big = RECORD + b" " * 1000
     (tmp_path / "big.sgf").write_bytes(big)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import itertools
 import lzma
 import os
@@ -24,7 +25,7 @@ import tarfile
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Union
+from typing import Iterable, Iterator, Literal, Union, overload
 
 from .errors import SgfError
 from .parser import DEFAULT_MAX_NODES, iter_sgf, parse_sgf
@@ -186,6 +187,12 @@ def _files(paths: Paths, stats: ReadStats) -> Iterator[tuple[str, str | None]]:
             yield path, None
 
 
+@overload
+def _read(path: str, kind: str, max_bytes: int, stats: ReadStats, *, only: set[int] | None = None,
+          listing: Literal[False] = False) -> Iterator[tuple[SgfSource, Union[bytes, SgfError]]]: ...
+@overload
+def _read(path: str, kind: str, max_bytes: int, stats: ReadStats, *, only: set[int] | None = None,
+          listing: Literal[True]) -> Iterator[tuple[SgfSource, Union[SgfError, None]]]: ...
 def _read(path: str, kind: str, max_bytes: int, stats: ReadStats, *, only: set[int] | None = None,
           listing: bool = False) -> Iterator[tuple[SgfSource, Union[bytes, SgfError, None]]]:
     """The SGF sources in one file, each with its bytes or an ``SgfError`` (``None`` when
@@ -215,7 +222,8 @@ def _too_big(source: SgfSource, max_bytes: int) -> SgfError:
     return SgfError(f"larger than {max_bytes} bytes{how}", source=source.name)
 
 
-def _read_tar(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None, listing: bool):
+def _read_tar(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None,
+              listing: bool) -> Iterator[tuple[SgfSource, Union[bytes, SgfError, None]]]:
     left = len(only) if only is not None else -1
     with _open_stream(path) as f, tarfile.open(fileobj=f, mode="r|") as tf:
         index = -1
@@ -234,8 +242,8 @@ def _read_tar(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None
             elif member.size > max_bytes:
                 yield source, _too_big(source, max_bytes)
             else:
-                f = tf.extractfile(member)
-                yield source, f.read() if f is not None else b""
+                member_file = tf.extractfile(member)
+                yield source, member_file.read() if member_file is not None else b""
             left -= 1
             if left == 0:
                 return
@@ -245,7 +253,7 @@ def _read_tar(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None
             pass
 
 
-def _open_stream(path: str):
+def _open_stream(path: str) -> io.BufferedIOBase:
     """``path`` opened for reading, decompressed when it starts as gzip, bzip2 or xz data does."""
     with open(path, "rb") as f:
         head = f.read(6)
@@ -255,7 +263,8 @@ def _open_stream(path: str):
     return open(path, "rb")
 
 
-def _read_zip(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None, listing: bool):
+def _read_zip(path: str, max_bytes: int, stats: ReadStats, only: set[int] | None,
+              listing: bool) -> Iterator[tuple[SgfSource, Union[bytes, SgfError, None]]]:
     with zipfile.ZipFile(path) as zf:
         for index, info in enumerate(zf.infolist()):
             if info.is_dir() or (only is not None and index not in only):
