@@ -121,7 +121,7 @@ def decodings(data: bytes) -> Iterator[tuple[str, str, str | None]]:
         return
     except UnicodeDecodeError:
         pass
-    if single:  # a single-byte charset always decodes
+    if single and declared is not None:  # a single-byte charset always decodes
         yield data.decode(declared, "replace"), declared, note
         return
     # No usable CA and not UTF-8: damaged UTF-8 (Fox replaces bytes with '?'),

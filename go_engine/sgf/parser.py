@@ -74,11 +74,11 @@ def _split_trees(text: str, max_nodes: int) -> list[RawTree]:
 def _read_tree(text: str, start: re.Match, tree: RawTree, lines: _Lines, max_nodes: int) -> int:
     """Read one game tree from ``start`` into ``tree``; the offset where it ends."""
     nodes, parents, runs = tree.nodes, tree.parents, tree.runs
-    stack: list = []  # node index at each open '('
+    stack: list[int] = []  # node index at each open '('
     cur = -1  # the node new nodes attach to
-    node = None  # the dict receiving properties; None right after '(' or ')'
-    key = None  # current property identifier
-    vals = None  # its value list in ``node``, once a value was seen
+    node: dict[str, list[str]] | None = None  # the node receiving properties; None right after '(' or ')'
+    key: str | None = None  # current property identifier
+    vals: list[str] | None = None  # its value list in ``node``, once a value was seen
 
     def note(pos: int, msg: str) -> None:
         tree.problems += 1
@@ -87,7 +87,7 @@ def _read_tree(text: str, start: re.Match, tree: RawTree, lines: _Lines, max_nod
         elif tree.problems == _MAX_NOTES + 1:
             tree.warnings.append("more syntax problems follow")
 
-    def new_node(pos: int) -> dict | None:
+    def new_node(pos: int) -> dict[str, list[str]] | None:
         nonlocal cur
         if len(nodes) >= max_nodes:
             tree.too_big = True
@@ -95,7 +95,7 @@ def _read_tree(text: str, start: re.Match, tree: RawTree, lines: _Lines, max_nod
         if cur < 0 and nodes:
             note(pos, "a second root node; read as a variation of the first")
             cur = 0
-        n = {}
+        n: dict[str, list[str]] = {}
         parents.append(cur)
         cur = len(nodes)
         nodes.append(n)
@@ -160,7 +160,7 @@ def _read_tree(text: str, start: re.Match, tree: RawTree, lines: _Lines, max_nod
         elif t == 4:  # [value]
             if vals is not None:
                 vals.append(m.group(4))
-            elif key is not None:
+            elif key is not None and node is not None:
                 vals = node.get(key)
                 if vals is None:
                     vals = node[key] = []
@@ -216,12 +216,13 @@ def iter_sgf(data: bytes | str, source: str = "<sgf>", *, strict: bool = False,
              max_nodes: int = DEFAULT_MAX_NODES) -> Iterator[Union[SgfGame, SgfError]]:
     """Each game tree of an SGF file as an ``SgfGame``, or an ``SgfError`` for one
     that cannot be read (the others are still read). Never raises for bad input."""
-    file_warnings: list = []
+    file_warnings: list[str] = []
+    candidates: Iterable[tuple[str, str, str | None]]
     if isinstance(data, str):
-        candidates: Iterable = [(data[1:] if data.startswith("\ufeff") else data, "str", None)]
+        candidates = [(data[1:] if data.startswith("\ufeff") else data, "str", None)]
     else:
         candidates = decodings(bytes(data))
-    best = None
+    best: tuple[int, list[RawTree], str, str, str | None] | None = None
     for text, encoding, note in candidates:
         trees = _split_trees(text, max_nodes)
         score = sum(t.problems for t in trees) if trees else 1 << 30
@@ -229,6 +230,7 @@ def iter_sgf(data: bytes | str, source: str = "<sgf>", *, strict: bool = False,
             best = (score, trees, encoding, text, note)
         if score == 0:
             break
+    assert best is not None, "decodings() yields at least one candidate"
     _, trees, encoding, text, note = best
     if note:
         file_warnings.append(note)

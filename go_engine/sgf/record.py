@@ -6,18 +6,23 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from typing import Iterable, Union, cast
 
 from ..coords import COLUMNS, MAX_SIZE, MIN_SIZE
 from ..game import Game, IllegalMove, handicap_vertices
 from ..rules import Rules
 from .errors import ReplayError, SgfError
-from .values import (PL_COLOURS, Setup, move_pairs, move_table, parse_komi, parse_result, rules_preset, stone_table,
+from .values import (PL_COLOURS, Result, Setup, move_pairs, move_table, parse_komi, parse_result, rules_preset, stone_table,
                      unescape_text)
 
 
 _GAME_INFO = {"PB": "black", "PW": "white", "BR": "black_rank", "WR": "white_rank", "DT": "date",
               "EV": "event", "GN": "name", "PC": "place", "RO": "round", "BT": "black_team", "WT": "white_team"}
 
+
+# A node of a game tree: property identifier -> raw values, or a move-only node kept as
+# (colour, value) until someone asks for its properties (far fewer objects for the garbage collector).
+RawNode = Union[dict[str, list[str]], tuple[str, str]]
 
 _DATE_RE = re.compile(r"(?<!\d)(\d{4})(?:[-./](\d{1,2})(?:[-./](\d{1,2}))?)?(?!\d)")
 
@@ -43,13 +48,40 @@ class SgfGame:
       ``warnings``: what was odd but could be read (an empty list for a clean record).
     """
 
+    # Set by build_record, the one place a record is made.
     source: str
     number: int
-    _materialized = False
+    encoding: str
+    ff: int | None
     size: int
     komi: float
+    komi_raw: str | None
     handicap: int
-    moves: list
+    rules: str
+    rules_raw: str | None
+    rules_known: bool
+    result: Result | None
+    black: str | None
+    white: str | None
+    black_rank: str | None
+    white_rank: str | None
+    date: str | None
+    event: str | None
+    name: str | None
+    place: str | None
+    round: str | None
+    black_team: str | None
+    white_team: str | None
+    root: dict[str, list[str]]
+    setup: Setup
+    later_setups: list[tuple[int, Setup]]
+    moves: list[tuple[str, str]]
+    comments: dict[int, str]
+    parents: list[int]
+    main_length: int
+    warnings: list[str]
+    _nodes: list[RawNode]  # move-only nodes stay (colour, value) tuples until ``nodes`` is read
+    _materialized = False
 
     @property
     def nodes(self) -> list[dict[str, list[str]]]:
@@ -61,7 +93,7 @@ class SgfGame:
                 if type(n) is tuple:
                     nodes[i] = {n[0]: [n[1]]}
             self._materialized = True
-        return nodes
+        return cast("list[dict[str, list[str]]]", nodes)  # no tuple is left
 
     def children(self, index: int) -> list[int]:
         """Indices of the children of node ``index``, first child (main line) first."""
@@ -117,17 +149,16 @@ class SgfGame:
         number for a move (or setup) the rules forbid."""
         if after_two_passes not in ("continue", "stop", "error"):
             raise ValueError(f"after_two_passes must be 'continue', 'stop' or 'error', not {after_two_passes!r}")
-        ctx = dict(source=self.source, game=self.number)
         try:
             game = Game(self.size, self.komi if komi is None else komi, self.rules if rules is None else rules)
         except ValueError as e:
-            raise ReplayError(str(e), **ctx) from None
+            raise self._error(str(e)) from None
         s = self.setup
         if s:
             try:
                 game.setup(black=s.black, white=s.white, empty=s.empty, to_play=self.to_play)
             except ValueError as e:
-                raise ReplayError(f"illegal setup: {e}", **ctx) from None
+                raise self._error(f"illegal setup: {e}") from None
         game.handicap = self.handicap
         later = self.later_setups
         li = 0
@@ -142,12 +173,12 @@ class SgfGame:
                 if after_two_passes == "stop":
                     return game
                 if after_two_passes == "error":
-                    raise ReplayError(f"{c} {v} is played after the game ended by two passes", move=i + 1, **ctx)
+                    raise self._error(f"{c} {v} is played after the game ended by two passes", move=i + 1)
                 _resume(game)
             try:
                 play(v, c)
             except IllegalMove as e:
-                raise ReplayError(str(e), move=i + 1, **ctx) from None
+                raise self._error(str(e), move=i + 1) from None
         if moves is None or moves >= len(self.moves):
             while li < len(later):
                 self._apply_setup(game, later[li][1], len(self.moves) + 1)
@@ -160,7 +191,10 @@ class SgfGame:
         try:
             game.setup(black=s.black, white=s.white, empty=s.empty, to_play=s.to_play)
         except ValueError as e:
-            raise ReplayError(f"illegal setup before move {move}: {e}", source=self.source, game=self.number) from None
+            raise self._error(f"illegal setup before move {move}: {e}") from None
+
+    def _error(self, reason: str, move: int | None = None) -> ReplayError:
+        return ReplayError(reason, source=self.source, game=self.number, move=move)
 
     def __repr__(self) -> str:
         return (f"SgfGame(source={self.source!r}, number={self.number}, size={self.size}, komi={self.komi}, "
@@ -172,7 +206,7 @@ def _resume(game: Game) -> None:
     game.resume()
 
 
-def _points(values: list, size: int, prop: str) -> list[str]:
+def _points(values: Iterable[str], size: int, prop: str) -> list[str]:
     """GTP vertices of an SGF point list (compressed ``aa:cc`` rectangles allowed)."""
     table = move_table(size)
     out = []
@@ -203,7 +237,7 @@ def _bad_move(colour: str, raw: str, size: int) -> str:
     return f"{colour}[{raw}] is not a move"
 
 
-def _fixed_handicap(size: int, stones: int, moves: list) -> list[str]:
+def _fixed_handicap(size: int, stones: int, moves: list[tuple[str, str]]) -> list[str]:
     """The fixed handicap stones of a record that gives HA but no AB: the GTP points,
     except that for 6 and 7 stones the side points may be the top and bottom ones
     (K16, K4: Fox's placement) instead of the left and right ones (D10, Q10). The
@@ -223,7 +257,7 @@ def _fixed_handicap(size: int, stones: int, moves: list) -> list[str]:
     return verts
 
 
-def _read_size(root: dict) -> int:
+def _read_size(root: dict[str, list[str]]) -> int:
     vals = root.get("SZ")
     if not vals:
         return 19
@@ -245,17 +279,17 @@ def _read_size(root: dict) -> int:
 class RawTree:
     """One game tree as the tokenizer found it, before its properties are interpreted."""
 
-    nodes: list  # property dicts (identifier -> list of raw values), in document order
-    parents: list  # index of each node's parent, -1 for the root
-    runs: dict  # first node index -> ["B[pd]", ...] for runs of move-only nodes
-    warnings: list
+    nodes: list[RawNode]  # in document order
+    parents: list[int]  # index of each node's parent, -1 for the root
+    runs: dict[int, list[str]]  # first node index -> ["B[pd]", ...] for runs of move-only nodes
+    warnings: list[str]
     start: int  # offset in the text where the game tree starts
     problems: int = 0  # syntax problems, to choose among guessed encodings
     too_big: bool = False  # more than max_nodes nodes
     garbage: bool = False  # more than _MAX_PROBLEMS syntax problems: not SGF
 
 
-def build_record(raw: RawTree, source: str, number: int, encoding: str, file_warnings: list,
+def build_record(raw: RawTree, source: str, number: int, encoding: str, file_warnings: list[str],
                  strict: bool) -> SgfGame:
     """The record of a parsed game tree: game information from the root, the setup before the
     first move, the main-line moves and comments. Raises ``SgfError`` for what cannot be used."""
@@ -263,9 +297,8 @@ def build_record(raw: RawTree, source: str, number: int, encoding: str, file_war
     warnings = list(file_warnings) + raw.warnings
     if strict and warnings:
         raise SgfError(warnings[0])
-    root = nodes[0]
-    if type(root) is tuple:
-        root = nodes[0] = {root[0]: [root[1]]}
+    first = nodes[0]
+    root = nodes[0] = {first[0]: [first[1]]} if isinstance(first, tuple) else first
     g = SgfGame()
     g.source, g.number, g.encoding = source, number, encoding
     g.root, g._nodes, g.parents, g.warnings = root, nodes, parents, warnings
@@ -327,13 +360,13 @@ def build_record(raw: RawTree, source: str, number: int, encoding: str, file_war
 
     table = move_table(size)
     move_keys = move_pairs(size)
-    moves: list = []
-    comments: dict = {}
-    setup_board: dict = {}  # vertex -> "B" / "W" / None, merged setup before the first move
+    moves: list[tuple[str, str]] = []
+    comments: dict[int, str] = {}
+    setup_board: dict[str, str | None] = {}  # vertex -> "B" / "W" / None, merged setup before the first move
     setup_pl = None
-    later: list = []
+    later: list[tuple[int, Setup]] = []
     append = moves.append
-    def read_move(colour: str, vals: list[str]) -> tuple[str, int]:
+    def read_move(colour: str, vals: list[str]) -> tuple[str, str]:
         v = table.get(vals[0])
         if v is None:
             v = table.get(vals[0].strip())
@@ -345,7 +378,6 @@ def build_record(raw: RawTree, source: str, number: int, encoding: str, file_war
 
     i = 0
     while i < n:
-        node = nodes[i]
         keys = runs.get(i)
         if keys is not None:
             # A run of move-only nodes; only its last node can hold more properties.
@@ -357,7 +389,7 @@ def build_record(raw: RawTree, source: str, number: int, encoding: str, file_war
                         raise SgfError(_bad_move(key[0], key[2:-1], size), move=len(moves) + 1) from None
                     append(move_keys[key])
             i += len(keys) - 1
-            node = nodes[i]
+        node = cast("dict[str, list[str]]", nodes[i])  # a run's last node, and every other one, is a dict
         if len(node) == 1:
             vals = node.get("B")
             colour = "B"

@@ -93,12 +93,12 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
                         ("EV", event), ("GN", name), ("PC", place), ("RE", result)):
         if value:  # SimpleText: line breaks would be read back as spaces, so write them so
             root[prop] = f"[{escape_text(LINEBREAK.sub(' ', str(value)).replace(chr(10), ' '))}]"
-    for prop, value in (properties or {}).items():
+    for prop, given in (properties or {}).items():
         if not re.fullmatch(r"[A-Z]{1,8}", prop):
             raise ValueError(f"{prop!r} is not an SGF property identifier")
         if prop in ("B", "W", "AB", "AW", "AE", "PL", "C"):
             raise ValueError(f"{prop} is written from the game and its comments, not from properties")
-        values = [value] if isinstance(value, str) else list(value)
+        values = [given] if isinstance(given, str) else list(given)
         root[prop] = "".join(f"[{escape_text(str(v))}]" for v in values)
     comments = dict(comments or {})
     moves = game.moves
@@ -122,11 +122,11 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
     line_moves = 0
     for i, (c, p) in enumerate(game.history):
         if c == 0:
-            props = _setup_props(setups[i], size)
+            setup = _setup_props(setups[i], size)
             if first_setup_in_root and k == 0:
-                parts.append(props)  # the root holds the first setup, later ones get nodes
+                parts.append(setup)  # the root holds the first setup, later ones get nodes
             else:
-                parts.append("\n;" + props)
+                parts.append("\n;" + setup)
             first_setup_in_root = False
             continue
         if k == 0:
