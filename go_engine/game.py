@@ -76,7 +76,7 @@ class Outcome:
     @property
     def score(self) -> float | None:
         """Black's points minus White's after a count; ``None`` for a game that ended otherwise."""
-        if self.reason != "score":
+        if self.reason != "score" or self.margin is None:
             return None
         return 0.0 if self.winner is None else (self.margin if self.winner == "B" else -self.margin)
 

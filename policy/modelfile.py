@@ -94,9 +94,11 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Go
     if blob.get("version") != VERSION:
         raise ModelFileError(f"{path}: model file version {blob.get('version')} is not supported (this Tengen reads {VERSION})")
     version = blob.get("feature_version")
+    if type(version) is not int:  # missing, or a bool, float, text...: planes_for wants a version number
+        raise ModelFileError(f"{path}: input features version {version!r} is not a version number")
     try:
         planes = planes_for(version)
-    except (ValueError, TypeError) as e:
+    except ValueError as e:
         raise ModelFileError(f"{path}: {e}") from None
     known = {f.name for f in fields(NetConfig)}
     cfg_dict = blob.get("config")

@@ -50,6 +50,11 @@ def test_model_file_round_trip_and_refusals(tmp_path):
     torch.save(blob, tmp_path / "oldfeat.pt")
     with pytest.raises(ModelFileError, match="features version 0"):
         load_model(tmp_path / "oldfeat.pt")
+    for bad in (None, True, "2", 2.0):  # missing, or not an int (True would pass for version 1)
+        blob["feature_version"] = bad
+        torch.save(blob, tmp_path / "badfeat.pt")
+        with pytest.raises(ModelFileError, match=f"badfeat.pt: input features version {bad!r} is not a version"):
+            load_model(tmp_path / "badfeat.pt")
     blob["feature_version"] = 1  # a version-1 file whose network reads version 2's planes
     torch.save(blob, tmp_path / "planes.pt")
     with pytest.raises(ModelFileError, match="reads 32 input planes, but input features version 1 has 24"):
