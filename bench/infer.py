@@ -122,11 +122,11 @@ def bench_device(device: torch.device, model: GoNet, args) -> None:
         rate = {name: batch / statistics.median(ts) for name, ts in times.items()}
         row = {"device": str(device), "batch": batch, "size": args.size,
                "plain_pos_per_s": round(rate["plain"], 1), "optimized_pos_per_s": round(rate["optimized"], 1),
-               "ratio": round(statistics.median(p / o for p, o in zip(times["plain"], times["optimized"])), 3)}
+               "ratio": round(statistics.median(p / o for p, o in zip(times["plain"], times["optimized"], strict=True)), 3)}
         if compiled is not None:
             row["compiled_pos_per_s"] = round(rate["compiled"], 1)
             row["compiled_ratio"] = round(statistics.median(
-                p / c for p, c in zip(times["plain"], times["compiled"])), 3)
+                p / c for p, c in zip(times["plain"], times["compiled"], strict=True)), 3)
         row["max_abs_diff"] = {k: float(f"{v:.3g}") for k, v in diffs.items()}
         print(json.dumps(row), flush=True)
 

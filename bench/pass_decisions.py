@@ -81,7 +81,7 @@ def main() -> None:
     report = {"positions": len(games), "pass_loses_the_count": int(sum(lost))}
     for visits in args.visits:
         passes = bad = 0
-        for g, losing in zip(games, lost):
+        for g, losing in zip(games, lost, strict=True):
             p = Player(seed=0)
             p.think(g, evaluator, visits)
             if p.choose() == "pass":

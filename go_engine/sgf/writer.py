@@ -33,7 +33,7 @@ def _history_setups(game: Game) -> dict[int, Setup]:
         g.undo()
         before = g.board
         s = Setup(to_play=to_play)
-        for r, c in zip(*(after != before).nonzero()):
+        for r, c in zip(*(after != before).nonzero(), strict=True):
             v = f"{COLUMNS[c]}{r + 1}"
             a = after[r, c]
             (s.black if a == 1 else s.white if a == -1 else s.empty).append(v)
@@ -120,7 +120,7 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
     first_setup_in_root = True
     k = 0
     line_moves = 0
-    for i, (c, p) in enumerate(game.history):
+    for i, (c, _) in enumerate(game.history):
         if c == 0:
             setup = _setup_props(setups[i], size)
             if first_setup_in_root and k == 0:
