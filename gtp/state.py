@@ -41,7 +41,7 @@ class EngineOptions:
     seed: int | None = None  # of the searches (None: 0) and of the random moves' draws (None: fresh each run)
     analysis_interval: float = 0.1  # seconds between analysis lines when the request names no interval
     ponder: bool = False  # search on the opponent's time
-    ponder_visits: int = 100_000  # pondering stops at this many visits
+    ponder_visits: int = 100_000  # pondering and lz-/kata-analyze stop searching at this many visits
     move_seconds: float | None = None  # per move when no clock is set (the visit cap still applies)
     random_moves: int = 0  # opening moves drawn in proportion to visits, so that matches do not repeat games
 
@@ -57,7 +57,7 @@ class EngineState:
         self.search_cfg = SearchConfig()
         player = PlayerConfig(random_moves=max(0, int(options.random_moves)), resign_threshold=options.resign_threshold)
         self.player = Player(player, self.search_cfg, seed=0 if options.seed is None else options.seed,
-                             rng=np.random.default_rng(options.seed))
+                             rng=np.random.default_rng(options.seed), track_ownership=True)
         self.size, self.komi, self.rules = options.size, float(options.komi), options.rules
         self.game = Game(self.size, self.komi, self.rules)
         self.clock = TimeControl()

@@ -1,9 +1,20 @@
 """Leela Zero's and KataGo's analysis: lz-analyze, kata-analyze and their genmove_analyze variants.
 
-An analysis streams ``info`` lines (each root move's visits, win rate, prior,
-LCB and principal variation; KataGo's also a score lead and, on request, the
-ownership) every ``interval`` centiseconds until the next request arrives.
-``avoid``/``allow`` keep moves out of the search at the root.
+An analysis streams ``info`` lines every ``interval`` centiseconds until the
+next request arrives. It searches the player's own tree, the one ``genmove``
+plays from (as Leela Zero and KataGo do), so its ``order 0`` is the move
+``genmove`` would play and the visits carry over to it; ``avoid``/``allow``
+keep moves out of the search at the root, in a tree of their own.
+
+Leela Zero's lines give each root move's visits, win rate, prior and LCB (x
+10000) and principal variation. KataGo's give floats and, per move, the score
+(``scoreMean`` = ``scoreLead`` = ``scoreSelfplay``: Tengen has one score head)
+and its spread from the move's own subtree, the utility and its LCB; on request
+``pvVisits``/``pvEdgeVisits`` (one edge into each node: the same figures),
+``movesOwnership``, then ``rootInfo`` and the search-weighted ``ownership`` and
+``ownershipStdev`` of the tree (the network's, or the playouts' without one).
+Figures are for the player to move; boards run row by row from the top left
+(A19), as KataGo writes them.
 """
 
 from __future__ import annotations
@@ -11,7 +22,8 @@ from __future__ import annotations
 import re
 import time
 
-from go_engine import deadstones
+import numpy as np
+
 from go_engine.coords import parse_vertex
 from go_engine.game import Game, parse_color
 from selfplay.search import Search
@@ -19,17 +31,23 @@ from selfplay.search import Search
 from ..protocol import STREAMED, GtpError, GtpProtocol, number_arg, streaming, whole_arg
 from ..state import EngineState, ready_to_move
 
+_KATA_FLAGS = {"ownership": "ownership", "ownershipstdev": "ownership_stdev", "movesownership": "moves_ownership",
+               "rootinfo": "root_info", "pvvisits": "pv_visits", "pvedgevisits": "pv_edge_visits"}
+_BOOLS = {"true": True, "1": True, "false": False, "0": False}
+
 
 class AnalysisCommands(EngineState):
     protocol: GtpProtocol  # the engine's: its answers are streamed while requests are read
 
-    def _parse_analyze(self, args) -> tuple[str | None, float, dict]:
+    def _parse_analyze(self, args, kata: bool) -> tuple[str | None, float, dict]:
         """``[color] [interval] [key value]...`` of lz-analyze and kata-analyze: the colour, the interval
-        in seconds, and the output options (``ownership``, ``minmoves``, ``maxmoves``)."""
+        in seconds, and the options (``minmoves``, ``maxmoves``, ``avoid``, ``allow`` and kata-analyze's
+        ``ownership``, ``ownershipStdev``, ``movesOwnership``, ``rootInfo``, ``pvVisits``, ``pvEdgeVisits``)."""
         args = list(args)
         color = None
         interval = self.options.analysis_interval
-        opts = {"ownership": False, "min_moves": 0, "max_moves": None, "avoid": [], "allow": None}
+        opts = {"min_moves": 0, "max_moves": None, "avoid": [], "allow": None,
+                **{flag: False for flag in _KATA_FLAGS.values()}}
         if args and args[0].lower() in ("b", "w", "black", "white"):
             color = parse_color(args.pop(0))
         if args and re.fullmatch(r"\d+(\.\d+)?", args[0]):
@@ -38,12 +56,15 @@ class AnalysisCommands(EngineState):
             key = args.pop(0).lower()
             if key == "interval" and args:
                 interval = number_arg(args.pop(0), key) / 100
-            elif key == "ownership" and args:
-                opts["ownership"] = args.pop(0).lower() == "true"
+            elif key in _KATA_FLAGS and args:
+                if not kata:
+                    raise GtpError(f"{key} is an option of kata-analyze, not of lz-analyze")
+                value = args.pop(0)
+                if value.lower() not in _BOOLS:
+                    raise GtpError(f"{key}: expected true or false, got {value!r}")
+                opts[_KATA_FLAGS[key]] = _BOOLS[value.lower()]
             elif key in ("minmoves", "maxmoves") and args:
                 opts["min_moves" if key == "minmoves" else "max_moves"] = whole_arg(args.pop(0), key, 0)
-            elif key in ("pvvisits", "movesownership", "rootinfo", "ownershipstdev") and args:
-                args.pop(0)
             elif key in ("avoid", "allow") and len(args) >= 3:
                 player, vertices, depth = args[:3]
                 del args[:3]
@@ -65,58 +86,56 @@ class AnalysisCommands(EngineState):
         return color, interval, opts
 
     def _info(self, s: Search, kata: bool, opts: dict) -> str:
-        out = []
-        lead = None
-        for a in s.analysis(opts["max_moves"], opts["min_moves"]):
-            pv = " ".join(a["pv"])
-            if kata:
-                if lead is None:
-                    lead = self._score_lead(s.game)
-                wr = a["winrate"]
-                out.append(f"info move {a['move']} visits {a['visits']} utility {2 * wr - 1:.4f} winrate {wr:.4f} "
-                           f"scoreMean {lead:.2f} scoreLead {lead:.2f} prior {a['prior']:.4f} "
-                           f"lcb {a['lcb']:.4f} order {a['order']} pv {pv}")
-            else:
-                out.append(f"info move {a['move']} visits {a['visits']} winrate {round(a['winrate'] * 10000)} "
-                           f"prior {round(a['prior'] * 10000)} lcb {round(a['lcb'] * 10000)} "
-                           f"order {a['order']} pv {pv}")
-        line = " ".join(out)
-        if kata and opts["ownership"]:
-            own = deadstones.playout_ownership(s.game, 64, seed=7)
-            if s.game.to_play == "W":
-                own = -own
-            vals = [f"{own[r, c]:.3f}" for r in range(s.game.size - 1, -1, -1) for c in range(s.game.size)]
-            line += " ownership " + " ".join(vals)
+        """One analysis line of the tree as it stands ("" before a root move has a visit)."""
+        moves = s.analysis(opts["max_moves"], opts["min_moves"], moves_ownership=opts["moves_ownership"])
+        if not moves:
+            return ""
+        line = " ".join(_kata_move(a, opts) if kata else _lz_move(a) for a in moves)
+        if not kata:
+            return line
+        if opts["root_info"]:
+            r = s.root_info()
+            line += (f" rootInfo visits {r['visits']} utility {r['utility']:.6f} winrate {r['winrate']:.6f}"
+                     f" scoreMean {r['scoreMean']:.6f} scoreStdev {r['scoreStdev']:.6f}"
+                     f" scoreLead {r['scoreLead']:.6f} scoreSelfplay {r['scoreSelfplay']:.6f}")
+        own = s.root_ownership() if opts["ownership"] or opts["ownership_stdev"] else None
+        if own is not None:
+            if opts["ownership"]:
+                line += " ownership " + _board(own.mean)
+            if opts["ownership_stdev"]:
+                line += " ownershipStdev " + _board(own.stdev)
         return line
 
-    def _score_lead(self, g: Game) -> float:
-        sc = deadstones.playable_playouts(g, 32, seed=3).mean_score - g.komi - g.rules.bonus(g.handicap)
-        return sc if g.to_play == "B" else -sc
+    def _analysis_search(self, color: str | None, opts: dict) -> Search:
+        """The tree to analyse: the player's (the one genmove plays from), or one of its own when
+        ``avoid``/``allow`` keep root moves out."""
+        g = ready_to_move(self.game.copy(), color)
+        excluded = _excluded_moves(g, opts)
+        if not excluded:
+            return self.player.sync(g)
+        s = Search(g, self.search_cfg, seed=self.player.seed, track_ownership=True)
+        s.exclude_root_moves(excluded)
+        return s
 
     def _analyze(self, args, cid: str, kata: bool):
-        color, interval, opts = self._parse_analyze(args)
-        g = ready_to_move(self.game.copy(), color)
-        s = Search(g, self.search_cfg, seed=self.player.seed)
-        s.exclude_root_moves(_excluded_moves(g, opts))
+        color, interval, opts = self._parse_analyze(args, kata)
+        s = self._analysis_search(color, opts)
         self.protocol.write(f"={cid}\n")
-        last = -1.0
-        emitted = False
-        total = 0
+        cap = max(1, self.options.ponder_visits)
+        last, shown = -float("inf"), -1  # when and at how many visits the last line was written
         while True:
-            s.run(8, self.evaluator, batch_size=8)
-            total += 8
+            if s.root_visits < cap:
+                s.run(8, self.evaluator, batch_size=8)
+            elif self.protocol.serving and not self.protocol.pending():
+                time.sleep(0.01)  # the cap is reached: wait for the next request
+            stop = self.protocol.pending() or not self.protocol.serving
             now = time.monotonic()
-            if not s.analysis():
-                if total > 10_000 or self.protocol.pending():
-                    break
-                continue
-            if now - last >= interval or self.protocol.pending():
-                self.protocol.write(self._info(s, kata, opts) + "\n")
-                last = now
-                emitted = True
-            if emitted and self.protocol.pending():
-                break
-            if not self.protocol.serving:
+            if (stop or now - last >= interval) and s.root_visits != shown:
+                line = self._info(s, kata, opts)
+                if line:  # the last line written shows the tree as the analysis leaves it
+                    self.protocol.write(line + "\n")
+                    last, shown = now, s.root_visits
+            if stop and (shown >= 0 or s.root_visits >= min(cap, 10_000)):
                 break
         self.protocol.write("\n")
         return STREAMED
@@ -133,20 +152,22 @@ class AnalysisCommands(EngineState):
         if not args:
             raise GtpError("missing color")
         c = parse_color(args[0])
-        _, interval, opts = self._parse_analyze(args[1:])
+        _, interval, opts = self._parse_analyze(args[1:], kata)
         self.protocol.write(f"={cid}\n")
-        state = {"last": time.monotonic(), "emitted": False}
+        state = {"last": time.monotonic(), "visits": -1}  # when and at how many visits the last line was written
 
         def on_chunk(s: Search) -> None:
             now = time.monotonic()
-            if now - state["last"] >= interval and s.analysis():
-                self.protocol.write(self._info(s, kata, opts) + "\n")
-                state["last"] = now
-                state["emitted"] = True
+            if now - state["last"] >= interval:
+                line = self._info(s, kata, opts)
+                if line:
+                    self.protocol.write(line + "\n")
+                    state.update(last=now, visits=s.root_visits)
 
         move = self.genmove(c, on_chunk=on_chunk)
-        if not state["emitted"] and self.search is not None and self.search.analysis():
-            self.protocol.write(self._info(self.search, kata, opts) + "\n")
+        line = self._info(self.search, kata, opts) if self.search is not None else ""
+        if line and self.search.root_visits != state["visits"]:  # the tree the move came from
+            self.protocol.write(line + "\n")
         self.protocol.write(f"play {move}\n\n")
         return STREAMED
 
@@ -169,4 +190,29 @@ def _excluded_moves(game: Game, opts: dict) -> set[int]:
     if opts["allow"] is not None and opts["allow"][0] == game.to_play:
         every = {parse_vertex(v, game.size) for v in game.legal_moves()}
         out |= every - opts["allow"][1]
+    return out
+
+
+def _board(a: np.ndarray) -> str:
+    """A [size, size] array (row 0 = GTP row 1) as KataGo writes boards: rows from the top (A19)."""
+    return " ".join(f"{x:.6f}" for x in np.flipud(a).ravel())
+
+
+def _lz_move(a: dict) -> str:
+    return (f"info move {a['move']} visits {a['visits']} winrate {round(a['winrate'] * 10000)} "
+            f"prior {round(a['prior'] * 10000)} lcb {round(a['lcb'] * 10000)} order {a['order']} pv {' '.join(a['pv'])}")
+
+
+def _kata_move(a: dict, opts: dict) -> str:
+    out = (f"info move {a['move']} visits {a['visits']} utility {a['utility']:.6f} winrate {a['winrate']:.6f} "
+           f"scoreMean {a['scoreMean']:.6f} scoreStdev {a['scoreStdev']:.6f} scoreLead {a['scoreLead']:.6f} "
+           f"scoreSelfplay {a['scoreSelfplay']:.6f} prior {a['prior']:.6f} lcb {a['lcb']:.6f} "
+           f"utilityLcb {a['utilityLcb']:.6f} order {a['order']} pv {' '.join(a['pv'])}")
+    visits = " ".join(str(v) for v in a["pvVisits"])
+    if opts["pv_visits"]:
+        out += " pvVisits " + visits
+    if opts["pv_edge_visits"]:  # a tree, not a graph: one edge leads into each node
+        out += " pvEdgeVisits " + visits
+    if opts["moves_ownership"] and "ownership" in a:
+        out += " movesOwnership " + _board(a["ownership"])
     return out
