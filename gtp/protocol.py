@@ -22,8 +22,10 @@ import threading
 from typing import Callable, TextIO
 
 _CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_PREFIXES = ("kgs_", "kata_", "lz_")  # extension commands spelt with a dash after the prefix
-_DASHED = {"kata-set_rules": "kata-set-rules", "kata-get_rules": "kata-get-rules"}  # dashes throughout
+_PREFIXES = ("kgs_", "kata_", "lz_", "gogui_", "tengen_")  # extension commands spelt with a dash after the prefix
+_DASHED = {n.replace("-", "_").replace("_", "-", 1): n for n in (  # KataGo's commands with dashes throughout
+    "kata-set-rules", "kata-get-rules", "kata-set-rule", "kata-raw-nn", "kata-list-params", "kata-get-param",
+    "kata-set-param")}
 
 
 class GtpError(Exception):

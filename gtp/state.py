@@ -21,7 +21,7 @@ import numpy as np
 from go_engine import deadstones
 from go_engine.coords import COLUMNS
 from go_engine.game import Game, parse_color
-from go_engine.rules import get_rules
+from go_engine.rules import Rules, get_rules
 from selfplay.player import Player, PlayerConfig
 from selfplay.search import Search, SearchConfig
 
@@ -83,9 +83,10 @@ class EngineState:
         self.game.komi = komi
         self.player.reset()
 
-    def set_rules(self, name: str) -> None:
-        """Play on under the rules ``name``: the moves so far are replayed (``ValueError`` after setup stones)."""
-        rules = get_rules(name)
+    def set_rules(self, rules: str | Rules) -> None:
+        """Play on under ``rules`` (a preset name or a ``Rules``): the moves so far are replayed
+        (``ValueError`` after setup stones)."""
+        rules = get_rules(rules)
         g = self.game
         if g.history:
             if any(c == 0 for c, _ in g.history):
@@ -96,7 +97,7 @@ class EngineState:
             self.game = ng
         else:
             self.game = Game(g.size, g.komi, rules)
-        self.rules = rules.name
+        self.rules = rules
         self.player.reset()
 
     def load(self, game: Game) -> None:

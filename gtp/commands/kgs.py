@@ -7,7 +7,8 @@ from go_engine.game import parse_color
 from ..protocol import GtpError
 from ..state import EngineState
 
-_KGS_RULES = {"chinese": "chinese", "japanese": "japanese", "aga": "aga", "new_zealand": "nz"}
+# kgsGtp's names; KGS plays Chinese rules with positional superko, as KataGo maps them (chinese-kgs)
+_KGS_RULES = {"chinese": "chinese-kgs", "japanese": "japanese", "aga": "aga", "new_zealand": "nz"}
 
 
 class KgsTimeCommands(EngineState):
