@@ -109,7 +109,7 @@ def cmd_gtp(args: argparse.Namespace) -> int:
     return run_gtp(model=args.model, device=args.device, threads=args.threads, visits=args.visits,
                    resign_threshold=args.resign_threshold, playouts=args.playouts, size=args.size, komi=args.komi,
                    rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval, ponder=args.ponder,
-                   move_seconds=args.move_seconds, random_moves=args.random_moves)
+                   move_seconds=args.move_seconds, random_moves=args.random_moves, dead_stones=args.dead_stones)
 
 
 def cmd_analysis(args: argparse.Namespace) -> int:
@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     from go_engine import Game
     from go_engine.features import FEATURE_PLANES, FEATURE_VERSION
     from go_engine.gtp_client import Limit
-    from gtp.state import EngineOptions
+    from gtp.state import DEAD_STONE_SOURCES, EngineOptions
     from selfplay.loop import LoopConfig, final_eval
     from selfplay.match import MatchConfig
     from selfplay.selfplay import SelfPlayConfig
@@ -293,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "--randomcnt), so that matches between deterministic engines do not repeat games")
     p.add_argument("--seed", type=int, default=eo.seed,
                    help="seed of the searches and of those draws (default: searches 0, draws fresh each run)")
+    p.add_argument("--dead-stones", choices=DEAD_STONE_SOURCES, default=eo.dead_stones,
+                   help="how the count tells dead stones: random playouts, or the network's ownership through a "
+                        "short search (for a network trained on settled ownership)")
     p.add_argument("--config", default=None, help="TOML file of these options (top level or a [gtp] table)")
     p.set_defaults(func=cmd_gtp)
 

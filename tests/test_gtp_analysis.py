@@ -169,3 +169,205 @@ def test_order_0_is_the_move_genmove_plays(command):
     win.close()
     th.join(20)
     assert len(eng.game.moves) == 3
+
+
+def ask(eng: GtpEngine, request: str) -> str:
+    """The text of a successful answer."""
+    resp, ok, _ = eng.handle(request)
+    assert ok, (request, resp)
+    return resp[2:].rstrip("\n")
+
+
+def test_version_is_one_lizzie_accepts():
+    """Lizzie reads the first word of the answer as Leela Zero's 0.MINOR and refuses MINOR < 15."""
+    eng = GtpEngine(visits=8, size=9, log=io.StringIO())
+    resp, ok, _ = eng.handle("1 version")
+    params = resp.strip().split(" ")  # as Lizzie's Leelaz.parseLine splits the answer
+    assert ok and params[0] == "=1" and int(params[1].split(".")[1]) >= 15 and "Tengen" in resp
+
+
+def test_rules_take_katago_names_and_json():
+    import json
+
+    eng = GtpEngine(visits=8, size=9, log=io.StringIO())
+    ask(eng, "play b E5")
+    assert json.loads(ask(eng, "kata-get-rules")) == {
+        "friendlyPassOk": True, "hasButton": False, "ko": "SIMPLE", "scoring": "AREA", "suicide": False,
+        "tax": "NONE", "whiteHandicapBonus": "N"}
+    ask(eng, 'kata-set-rules {"ko": "SITUATIONAL", "scoring": "TERRITORY", "suicide": false, '
+             '"whiteHandicapBonus": "0", "tax": "SEKI"}')  # spaces split it into several arguments
+    r = eng.game.rules
+    assert (r.ko, r.scoring, r.suicide, r.handicap_bonus) == ("situational", "territory", False, "0")
+    ask(eng, "kata-set-rule ko POSITIONAL")
+    ask(eng, "kata-set-rule suicide true")
+    assert json.loads(ask(eng, "kata-get-rules"))["ko"] == "POSITIONAL" and eng.game.rules.suicide
+    ask(eng, "kgs-rules chinese")  # KGS plays Chinese rules with positional superko
+    assert eng.game.rules.name == "chinese-kgs" and eng.game.rules.ko == "positional"
+    ask(eng, "kata-set-rules new-zealand")
+    assert eng.game.rules.name == "nz" and eng.game.moves == [("B", "E5")]
+    ask(eng, "kata-set-rules tromp-taylor")
+    assert json.loads(ask(eng, "kata-get-rules"))["suicide"] is True
+    ask(eng, "clear_board")
+    assert eng.game.rules.name == "tromp-taylor"  # a custom or named rule set stays for the next game
+    for bad in ("kata-set-rules {\"ko\": \"WEIRD\"}", "kata-set-rules nonsense", "kata-set-rule colour red",
+                "kata-set-rules {not json"):
+        resp, ok, _ = eng.handle(bad)
+        assert not ok and "\n" not in resp.strip(), resp
+
+
+def test_kata_raw_nn_in_katagos_layout(net):
+    from selfplay.evaluators import NetworkEvaluator
+
+    eng = GtpEngine(net, visits=8, size=9, log=io.StringIO())
+    for v in ("b E5", "w C3", "b G7"):
+        ask(eng, f"play {v}")
+    text = ask(eng, "kata-raw-nn 0")
+    lines = text.split("\n")
+    assert lines[0] == "symmetry 0"
+    fields = dict(l.split(" ", 1) for l in lines if " " in l and not re.match(r"[-\d. N]", l[0]))
+    p_row = lines.index("policy")
+    policy = [row.split() for row in lines[p_row + 1:p_row + 10]]
+    own = np.array([row.split() for row in lines[lines.index("whiteOwnership") + 1:]], dtype=float)
+    assert float(fields["whiteWin"]) + float(fields["whiteLoss"]) == pytest.approx(1, abs=2e-6)
+    assert float(fields["noResult"]) == 0 and fields["whiteLead"] == fields["whiteScoreSelfplay"]
+    # against the network itself: White to move, so the figures are the network's own
+    s = eng._evaluated(NetworkEvaluator(net))
+    root = s.root_info()
+    assert float(fields["whiteWin"]) == pytest.approx(root["winrate"], abs=2e-6)
+    assert float(fields["whiteLead"]) == pytest.approx(root["scoreLead"], abs=2e-3)
+    np.testing.assert_allclose(own, np.flipud(s.root_ownership().mean), atol=2e-7)
+    assert len(policy) == 9 and all(len(row) == 9 for row in policy)
+    assert policy[2][6] == "NAN" and policy[4][4] == "NAN" and policy[6][2] == "NAN"  # G7, E5, C3: stones
+    total = sum(float(x) for row in policy for x in row if x != "NAN") + float(fields["policyPass"])
+    assert total == pytest.approx(1, abs=1e-4)
+    every = ask(eng, "kata-raw-nn all")
+    assert re.findall(r"symmetry (\d)", every) == [str(i) for i in range(8)]
+    assert every.split("symmetry 1\n")[0].rstrip("\n") == text  # symmetry 0 first, as asked alone
+    for bad in ("kata-raw-nn 8", "kata-raw-nn x"):
+        assert not eng.handle(bad)[1]
+    plain = GtpEngine(visits=8, size=9, log=io.StringIO())  # random playouts: symmetry 0 only
+    assert ask(plain, "kata-raw-nn all").count("symmetry") == 1 and not plain.handle("kata-raw-nn 3")[1]
+
+
+def test_search_parameters_and_cache():
+    eng = GtpEngine(visits=8, size=9, log=io.StringIO())
+    names = ask(eng, "kata-list-params").split()
+    assert {"maxVisits", "maxTime", "cpuctExploration", "fpuReductionMax", "rootFpuReductionMax", "lcbStdevs",
+            "minVisitPropForLCB"} <= set(names)
+    assert float(ask(eng, "kata-get-param cpuctExploration")) == eng.search_cfg.c_puct
+    assert float(ask(eng, "kata-get-param rootFpuReductionMax")) == eng.search_cfg.fpu_reduction  # same unless set
+    ask(eng, "kata-set-param cpuctExploration 2.5")
+    ask(eng, "kata-set-param rootFpuReductionMax 0")
+    ask(eng, "kata-set-param maxVisits 24")
+    assert eng.search_cfg.c_puct == 2.5 and eng.search_cfg.fpu_root_reduction == 0 and eng.visits == 24
+    ask(eng, "genmove b")
+    assert eng.search.root_visits >= 24 and eng.search.cfg.c_puct == 2.5
+    ask(eng, "kata-set-param maxTime 0.5")
+    assert eng.options.move_seconds == 0.5 and ask(eng, "kata-get-param maxTime") == "0.5"
+    ask(eng, "kata-set-param maxTime 0")
+    assert eng.options.move_seconds is None
+    assert ask(eng, "tengen-param").split("\n")[0] == "maxVisits 24"  # GoGui's parameter dialog
+    ask(eng, "tengen-param lcbStdevs 3")
+    assert eng.search_cfg.lcb_z == 3
+    for bad, err in (("kata-set-param maxVisits 0", "maxVisits must be a whole number from 1"),
+                     ("kata-set-param maxVisits 2.5", "whole number"), ("kata-get-param nope", "unknown parameter"),
+                     ("kata-set-param minVisitPropForLCB 2", "from 0 to 1"), ("kata-set-param lcbStdevs x", "expected a number")):
+        resp, ok, _ = eng.handle(bad)
+        assert not ok and err in resp, resp
+    assert eng.search is not None
+    ask(eng, "clear_cache")
+    assert eng.search is None
+    assert ask(eng, "stop") == ""
+
+
+def test_clear_cache_empties_the_networks_cache(net):
+    from selfplay.evaluators import NetworkEvaluator
+
+    eng = GtpEngine(visits=8, size=9, log=io.StringIO())
+    eng.evaluator = NetworkEvaluator(net, cache_size=100)
+    ask(eng, "genmove b")
+    assert len(eng.evaluator._cache) > 0
+    ask(eng, "clear_cache")
+    assert len(eng.evaluator._cache) == 0 and eng.search is None
+
+
+def test_gogui_analyze_commands(net):
+    eng = GtpEngine(net, visits=8, size=9, log=io.StringIO())
+    ask(eng, "play b E5")
+    listed = ask(eng, "gogui-analyze_commands").split("\n")
+    assert "gogui-analyze_commands" in ask(eng, "list_commands").split("\n")  # the spelling GoGui looks for
+    kinds = {}
+    for line in listed:
+        kind, label, command = line.split("/")
+        assert label and ask(eng, f"known_command {command}") == "true"
+        kinds[kind] = command
+    assert {"gfx", "dboard", "param"} <= set(kinds)
+    gfx = ask(eng, kinds["gfx"]).split("\n")
+    colored, labels = set(), {}
+    for line in gfx:
+        word, *rest = line.split()
+        assert word in ("COLOR", "LABEL", "TEXT")
+        if word == "COLOR":
+            assert re.fullmatch(r"#[0-9a-f]{6}", rest[0]) and all(re.fullmatch(r"[A-HJ]\d", v) for v in rest[1:])
+            colored |= set(rest[1:])
+        elif word == "LABEL":
+            labels = dict(zip(rest[::2], rest[1::2]))
+    policy = eng._evaluated(eng.evaluator).root_policy()
+    assert "E5" not in colored and len(colored) == int((policy[:-1] >= 0.001).sum())
+    best = int(np.argmax(policy[:-1]))
+    assert labels[f"{'ABCDEFGHJ'[best % 9]}{best // 9 + 1}"] == str(round(100 * policy[best]))
+    board = np.array([row.split() for row in ask(eng, kinds["dboard"]).split("\n")], dtype=float)
+    assert board.shape == (9, 9) and np.abs(board).max() <= 1
+    np.testing.assert_allclose(board, np.flipud(eng.final_ownership()), atol=1e-3)
+
+
+class _AllBlack:
+    """An evaluator sure that Black owns every point at the end (a stand-in network whose verdict no
+    random playout would give)."""
+
+    needs_history = False
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, leaves):
+        from selfplay.search import Evaluation
+
+        self.calls += 1
+        n, size = len(leaves), leaves.size
+        sign = np.array([1.0 if leaves.to_move(i) == 1 else -1.0 for i in range(n)], dtype=np.float32)
+        zeros = np.zeros(n, dtype=np.float32)
+        own = np.ones((n, size, size), dtype=np.float32) * sign[:, None, None]
+        return Evaluation(np.full((n, size * size + 1), 1.0, dtype=np.float32), zeros, zeros, own)
+
+
+def test_dead_stones_from_the_networks_ownership_through_a_search():
+    """With ``dead_stones = "network"`` the count takes the chains the search's ownership gives the opponent
+    (here an evaluator sure that Black owns the board, which no random playout would say); by default,
+    and without a network, random playouts judge."""
+    from go_engine import Game
+
+    eng = GtpEngine(visits=8, dead_stones="network", log=io.StringIO())
+    eng.evaluator = _AllBlack()
+    eng.load(Game.from_diagram("""
+        . . . . . . .
+        . . . . . . .
+        . . X . O . .
+        . . . O . . .
+        . . X . . . .
+        . . . . . . .
+        . . . . . . .""", komi=0.5))
+    for req in ("play b pass", "play w pass"):  # the game is over: the search resumes a copy
+        ask(eng, req)
+    assert sorted(ask(eng, "final_status_list dead").split()) == ["D4", "E5"] and eng.evaluator.calls > 0
+    assert sorted(ask(eng, "final_status_list alive").split()) == ["C3", "C5"]
+    assert ask(eng, "final_score") == "B+48.5"  # White's two stones removed: 49 points for Black
+    assert eng.game.is_over  # judging did not resume the game itself
+    own = eng.final_ownership()
+    assert (own > 0.5).all()  # the evaluator's answer through the search, turned to Black's view
+    plain = GtpEngine(visits=8, log=io.StringIO())  # the default: random playouts
+    plain.evaluator = _AllBlack()
+    plain.load(eng.game.copy())
+    assert ask(plain, "final_status_list dead") == "" and plain.evaluator.calls == 0
+    with pytest.raises(ValueError, match="dead_stones must be one of playouts, network"):
+        GtpEngine(dead_stones="oracle", log=io.StringIO())

@@ -15,6 +15,16 @@ and its spread from the move's own subtree, the utility and its LCB; on request
 ``ownershipStdev`` of the tree (the network's, or the playouts' without one).
 Figures are for the player to move; boards run row by row from the top left
 (A19), as KataGo writes them.
+
+``kata-raw-nn`` gives the evaluator's answer for the position itself (no
+search) in KataGo's layout, for White: ``whiteWin``/``whiteLoss``/``noResult``
+(no draws: 0), ``whiteLead`` and ``whiteScoreSelfplay`` (one score head),
+``policy`` rows (``NAN`` where illegal), ``policyPass`` and ``whiteOwnership``
+rows; the figures KataGo's network has and Tengen's has not (the score's
+square, time left, short-term errors) are left out. GoGui's analysis
+commands (``gogui-analyze_commands``) draw the network's policy as a heat map
+with the percentages of the likely moves (``gfx``) and the ownership that
+``final_status_list`` judges by (``dboard``: black squares for Black's points).
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import time
 
 import numpy as np
 
-from go_engine.coords import parse_vertex
+from go_engine.coords import parse_vertex, rc_to_vertex
 from go_engine.game import Game, parse_color
 from selfplay.search import Search
 
@@ -179,6 +189,73 @@ class AnalysisCommands(EngineState):
     def cmd_kata_genmove_analyze(self, *args, cid=""):
         return self._genmove_analyze(args, cid, kata=True)
 
+    # -- the evaluator's own answer, KataGo's and GoGui's way
+    def _evaluated(self, evaluator) -> Search:
+        """A one-visit search of the position (play resumed after two passes): the root holds the
+        evaluator's policy, value, score and ownership for the player to move."""
+        s = Search(ready_to_move(self.game.copy()), self.search_cfg, seed=0, track_ownership=True)
+        s.run(1, evaluator, batch_size=1)
+        return s
+
+    def cmd_kata_raw_nn(self, which):
+        """The network's evaluation under symmetry ``which`` (0..7) or under each (``all``); without a
+        network, the playout evaluator's, under symmetry 0 only."""
+        turn = getattr(self.evaluator, "with_symmetry", None)
+        if which.lower() == "all":
+            syms = range(8) if turn is not None else [0]
+        else:
+            syms = [whole_arg(which, "symmetry", 0)]
+            if syms[0] > 7:
+                raise GtpError(f"symmetry must be 0 to 7 or all, got {which!r}")
+            if syms[0] and turn is None:
+                raise GtpError("without a network (--model none) the evaluation has symmetry 0 only")
+        out = []
+        for sym in syms:
+            s = self._evaluated(turn(sym) if turn is not None else self.evaluator)
+            root, own = s.root_info(), s.root_ownership()
+            white = 1.0 if s.game.to_play == "W" else -1.0
+            win = root["winrate"] if white > 0 else 1.0 - root["winrate"]
+            lead = white * root["scoreLead"]
+            size = s.size
+            policy = s.root_policy()
+            out += [f"symmetry {sym}", f"whiteWin {win:.6f}", f"whiteLoss {1.0 - win:.6f}", "noResult 0.000000",
+                    f"whiteLead {lead:.3f}", f"whiteScoreSelfplay {lead:.3f}", "policy"]
+            rows = np.flipud(policy[:-1].reshape(size, size))
+            out += [" ".join("NAN" if p < 0 else f"{p:8.6f}" for p in row) for row in rows]
+            out.append(f"policyPass {policy[-1]:8.6f}")
+            if own is not None:
+                out.append("whiteOwnership")
+                out += [" ".join(f"{x:9.7f}" for x in row) for row in np.flipud(white * own.mean) + 0.0]
+        return "\n".join(out)
+
+    def cmd_gogui_analyze_commands(self):
+        return "\n".join(["gfx/Policy heat map/tengen-policy", "dboard/Ownership (dead stones)/tengen-ownership",
+                          "param/Search parameters/tengen-param"])
+
+    def cmd_tengen_policy(self):
+        """GoGui ``gfx``: the evaluator's policy as background colours (hotter = likelier, by tenths of the
+        likeliest move's prior), the percentage on moves of at least 0.5%, the pass's in the status line."""
+        s = self._evaluated(self.evaluator)
+        policy = s.root_policy()
+        top = max(float(policy.max()), 1e-9)
+        shades: dict[int, list[str]] = {}
+        labels = []
+        for p in range(s.size * s.size):
+            v, x = rc_to_vertex(*divmod(p, s.size)), float(policy[p])
+            if x >= 0.001:
+                shades.setdefault(min(9, int(10 * x / top)), []).append(v)
+            if x >= 0.005:
+                labels.append(f"{v} {round(100 * x)}")
+        lines = [f"COLOR {_heat(level / 9)} {' '.join(points)}" for level, points in sorted(shades.items())]
+        if labels:
+            lines.append("LABEL " + " ".join(labels))
+        lines.append(f"TEXT pass {100 * max(float(policy[-1]), 0.0):.1f}%")
+        return "\n".join(lines)
+
+    def cmd_tengen_ownership(self):
+        """GoGui ``dboard``: ``final_ownership`` from Black's view, the top row first."""
+        own = self.final_ownership()
+        return "\n".join(" ".join(f"{x:.3f}" for x in row) for row in np.flipud(own))
 
 def _excluded_moves(game: Game, opts: dict) -> set[int]:
     """Root moves that analysis ``avoid``/``allow`` keep out of the search. They act on the move at
@@ -216,3 +293,8 @@ def _kata_move(a: dict, opts: dict) -> str:
     if opts["moves_ownership"] and "ownership" in a:
         out += " movesOwnership " + _board(a["ownership"])
     return out
+
+
+def _heat(x: float) -> str:
+    """A colour from pale yellow (``x`` 0) to red (1)."""
+    return "#ff{:02x}{:02x}".format(round(0xf0 * (1 - x)), round(0xa0 * (1 - x)))
