@@ -130,9 +130,9 @@ def main() -> None:
     from gtp.engine import build_engine
 
     torch.set_num_threads(args.threads)
-    engine = build_engine(args.model, log=open(os.devnull, "w"))
     tallies: dict[tuple[int, str], Tally] = {}
-    with tempfile.TemporaryDirectory() as folder, GtpClient(GNUGO) as gnugo:
+    with open(os.devnull, "w") as quiet, tempfile.TemporaryDirectory() as folder, GtpClient(GNUGO) as gnugo:
+        engine = build_engine(args.model, log=quiet)
         for kind, n in (("kgs", args.kgs), ("ogs", args.ogs)):
             for name, record, game in finished_games(kind, n):
                 t0 = time.perf_counter()

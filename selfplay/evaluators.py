@@ -93,7 +93,7 @@ class NetworkEvaluator:
         self.hits = self.misses = 0
         self.symmetry = 0
 
-    def with_symmetry(self, sym: int) -> "NetworkEvaluator":
+    def with_symmetry(self, sym: int) -> NetworkEvaluator:
         """The same network reading its inputs under symmetry ``sym`` (0..7, see ``go_engine.features``),
         its policy and ownership turned back to the board's own orientation; without a cache."""
         if not 0 <= sym < 8:

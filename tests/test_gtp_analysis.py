@@ -163,7 +163,7 @@ def test_order_0_is_the_move_genmove_plays(command):
         text = out.text()
         last = [l for l in text.split(f"={cid}\n", 1)[1].split("\n\n", 1)[0].split("\n") if l][-1]
         played = re.search(rf"={cid + 1} (\S+)", text).group(1)
-        order0 = [seg for seg in re.split(r" (?=info )", last) if " order 0 " in seg][0].split()[2]
+        order0 = next(seg for seg in re.split(r" (?=info )", last) if " order 0 " in seg).split()[2]
         assert played == order0, (played, last)
         moves.append(played)
     win.close()

@@ -229,8 +229,8 @@ class AnalysisCommands(EngineState):
         return "\n".join(out)
 
     def cmd_gogui_analyze_commands(self):
-        return "\n".join(["gfx/Policy heat map/tengen-policy", "dboard/Ownership (dead stones)/tengen-ownership",
-                          "param/Search parameters/tengen-param"])
+        return ("gfx/Policy heat map/tengen-policy\ndboard/Ownership (dead stones)/tengen-ownership\n"
+                "param/Search parameters/tengen-param")
 
     def cmd_tengen_policy(self):
         """GoGui ``gfx``: the evaluator's policy as background colours (hotter = likelier, by tenths of the
@@ -256,6 +256,7 @@ class AnalysisCommands(EngineState):
         """GoGui ``dboard``: ``final_ownership`` from Black's view, the top row first."""
         own = self.final_ownership()
         return "\n".join(" ".join(f"{x:.3f}" for x in row) for row in np.flipud(own))
+
 
 def _excluded_moves(game: Game, opts: dict) -> set[int]:
     """Root moves that analysis ``avoid``/``allow`` keep out of the search. They act on the move at
@@ -297,4 +298,4 @@ def _kata_move(a: dict, opts: dict) -> str:
 
 def _heat(x: float) -> str:
     """A colour from pale yellow (``x`` 0) to red (1)."""
-    return "#ff{:02x}{:02x}".format(round(0xf0 * (1 - x)), round(0xa0 * (1 - x)))
+    return f"#ff{round(0xf0 * (1 - x)):02x}{round(0xa0 * (1 - x)):02x}"
