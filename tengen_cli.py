@@ -120,7 +120,8 @@ def cmd_gtp(args: argparse.Namespace) -> int:
     return run_gtp(model=args.model, device=args.device, threads=args.threads, visits=args.visits,
                    resign_threshold=args.resign_threshold, playouts=args.playouts, size=args.size, komi=args.komi,
                    rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval, ponder=args.ponder,
-                   move_seconds=args.move_seconds, random_moves=args.random_moves, file_commands=args.file_commands)
+                   move_seconds=args.move_seconds, random_moves=args.random_moves, file_commands=args.file_commands,
+                   dead_stones=args.dead_stones)
 
 
 def cmd_analysis(args: argparse.Namespace) -> int:
@@ -365,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     from go_engine import Game
     from go_engine.features import FEATURE_PLANES
     from go_engine.gtp_client import Limit
-    from gtp.state import EngineOptions
+    from gtp.state import DEAD_STONE_SOURCES, EngineOptions
     from policy.databuild import BuildOptions
     from policy.model import NetConfig
     from policy.train import TrainConfig
@@ -418,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-file-commands", dest="file_commands", action="store_false",
                    help="refuse loadsgf and printsgf FILE: for a bridge to a server, whose users must not reach "
                         "this machine's files (in a --config file: file_commands = false)")
+    p.add_argument("--dead-stones", choices=DEAD_STONE_SOURCES, default=eo.dead_stones,
+                   help="how the count tells dead stones: random playouts, or the network's ownership through a "
+                        "short search (for a network trained on settled ownership)")
     p.add_argument("--config", default=None,
                    help="TOML file of these options (top level or a [gtp] table; the command line wins)")
     p.set_defaults(func=cmd_gtp)

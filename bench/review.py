@@ -7,14 +7,18 @@ network, ``--threads`` torch threads each (default 1):
 - analysis: one ``tengen analysis`` query with ``analyzeTurns`` 0..N; the engine searches
   ``--positions`` of them at once, their leaves sharing each network call;
 - gtp: ``tengen gtp --visits V``, then for each position ``reg_genmove`` (a search, its tree kept and
-  reused after ``play``, as a GUI stepping through the game would get) and ``play`` of the game's move.
+  reused after ``play``, as a GUI stepping through the game would get) and ``play`` of the game's move;
+- kata: ``tengen gtp`` as a GUI analysing move by move drives it: for each position ``kata-analyze interval
+  10 rootInfo true`` until a line reports V root visits, then ``play`` of the game's move (which ends that
+  analysis; the tree it grew is kept for the next position, as with reg_genmove).
 
 Each engine is started and warmed up (model loaded, kernels compiled, one small search) before the
 clock starts; the clock reads wall time and the engine process's CPU time (the fair figure on a
-shared machine). The two alternate ``--runs`` times; prints one JSON line per run and a summary with
-the median ratios gtp / analysis.
+shared machine). The three alternate ``--runs`` times; prints one JSON line per run and a summary with
+the median ratios gtp / analysis and kata / analysis.
 
 Usage: PYTHONPATH=. python bench/review.py [--sgf GAME.sgf] [--moves 250] [--visits 100] [--runs 2]
+       [--only analysis gtp kata]
 """
 
 from __future__ import annotations
@@ -77,31 +81,78 @@ def run_analysis(game, moves, visits: int, threads: int, positions: int, leaves:
     return seconds, cpu
 
 
-def run_gtp(game, moves, visits: int, threads: int) -> tuple[float, float]:
+def start_gtp(game, visits: int, threads: int) -> subprocess.Popen:
     p = start(["gtp", "--visits", str(visits), "--resign-threshold", "0", "--komi", str(game.komi),
                "--size", str(game.size)], threads)
+    gtp_command(p, "name")  # the engine warms up before it reads its first command
+    return p
 
-    def cmd(c: str) -> str:
-        p.stdin.write(c + "\n")
-        p.stdin.flush()
-        out = []
-        while (line := p.stdout.readline()) != "\n":
-            if not line:
-                raise RuntimeError(f"tengen gtp ended at {c!r}")
-            out.append(line)
-        if not out or not out[0].startswith("="):
-            raise RuntimeError(f"{c!r}: {''.join(out)}")
-        return "".join(out)
 
-    cmd("name")  # the engine warms up before it reads its first command
+def send(p: subprocess.Popen, c: str) -> None:
+    p.stdin.write(c + "\n")
+    p.stdin.flush()
+
+
+def answer(p: subprocess.Popen, c: str) -> str:
+    """The rest of the answer to ``c``, up to its closing blank line."""
+    out = []
+    while (line := p.stdout.readline()) != "\n":
+        if not line:
+            raise RuntimeError(f"tengen gtp ended at {c!r}")
+        out.append(line)
+    if not out or not out[0].startswith("="):
+        raise RuntimeError(f"{c!r}: {''.join(out)}")
+    return "".join(out)
+
+
+def gtp_command(p: subprocess.Popen, c: str) -> str:
+    send(p, c)
+    return answer(p, c)
+
+
+def finish_gtp(p: subprocess.Popen) -> None:
+    gtp_command(p, "quit")
+    p.wait()
+
+
+def run_gtp(game, moves, visits: int, threads: int) -> tuple[float, float]:
+    p = start_gtp(game, visits, threads)
     t0, c0 = time.perf_counter(), cpu_seconds(p)
     for color, vertex in moves:
-        cmd(f"reg_genmove {color}")
-        cmd(f"play {color} {vertex}")
-    cmd(f"reg_genmove {'W' if moves[-1][0] == 'B' else 'B'}")
+        gtp_command(p, f"reg_genmove {color}")
+        gtp_command(p, f"play {color} {vertex}")
+    gtp_command(p, f"reg_genmove {'W' if moves[-1][0] == 'B' else 'B'}")
     seconds, cpu = time.perf_counter() - t0, cpu_seconds(p) - c0
-    cmd("quit")
-    p.wait()
+    finish_gtp(p)
+    return seconds, cpu
+
+
+def run_kata(game, moves, visits: int, threads: int) -> tuple[float, float]:
+    p = start_gtp(game, visits, threads)
+
+    def analyse(then: str | None) -> None:
+        """kata-analyze until a line reports ``visits`` root visits, then send ``then`` (or stop)."""
+        send(p, "kata-analyze interval 10 rootInfo true")
+        if not p.stdout.readline().startswith("="):
+            raise RuntimeError("kata-analyze refused")
+        while True:
+            line = p.stdout.readline()
+            if not line or line == "\n":
+                raise RuntimeError(f"kata-analyze ended before {visits} visits")
+            if int(line.split(" rootInfo visits ", 1)[1].split()[0]) >= visits:
+                break
+        send(p, then or "stop")
+        while (line := p.stdout.readline()) != "\n":  # the analysis's last lines and its end
+            if not line:
+                raise RuntimeError("tengen gtp ended in kata-analyze")
+        answer(p, then or "stop")
+
+    t0, c0 = time.perf_counter(), cpu_seconds(p)
+    for color, vertex in moves:
+        analyse(f"play {color} {vertex}")
+    analyse(None)
+    seconds, cpu = time.perf_counter() - t0, cpu_seconds(p) - c0
+    finish_gtp(p)
     return seconds, cpu
 
 
@@ -114,31 +165,35 @@ def main() -> None:
     ap.add_argument("--positions", type=int, default=32, help="tengen analysis --positions")
     ap.add_argument("--leaves", type=int, default=4, help="tengen analysis --leaves")
     ap.add_argument("--runs", type=int, default=2)
-    ap.add_argument("--only", choices=["analysis", "gtp"], default=None)
+    ap.add_argument("--only", choices=["analysis", "gtp", "kata"], nargs="+", default=["analysis", "gtp", "kata"])
     args = ap.parse_args()
     game = read_sgf_file(args.sgf)[0].replay()
     moves = game.moves[: args.moves]
     if len(moves) < args.moves:
         raise SystemExit(f"{args.sgf} has {len(moves)} moves, fewer than --moves {args.moves}")
     n = len(moves) + 1
-    ratios = []
+    ratios: dict[str, list[float]] = {}
     for r in range(args.runs):
         res = {"bench": "review", "run": r, "positions": n, "visits": args.visits, "threads": args.threads}
-        if args.only != "gtp":
-            wall, cpu = run_analysis(game, moves, args.visits, args.threads, args.positions, args.leaves)
-            res.update(analysis_s=round(wall, 2), analysis_cpu_s=round(cpu, 2))
-        if args.only != "analysis":
-            wall, cpu = run_gtp(game, moves, args.visits, args.threads)
-            res.update(gtp_s=round(wall, 2), gtp_cpu_s=round(cpu, 2))
-        if args.only is None:
-            res.update(ratio=round(res["gtp_s"] / res["analysis_s"], 2),
-                       cpu_ratio=round(res["gtp_cpu_s"] / res["analysis_cpu_s"], 2))
-            ratios.append((res["ratio"], res["cpu_ratio"]))
+        for way in args.only:
+            if way == "analysis":
+                wall, cpu = run_analysis(game, moves, args.visits, args.threads, args.positions, args.leaves)
+            else:
+                wall, cpu = (run_gtp if way == "gtp" else run_kata)(game, moves, args.visits, args.threads)
+            res.update({f"{way}_s": round(wall, 2), f"{way}_cpu_s": round(cpu, 2)})
+        if "analysis" in args.only:
+            for way in ("gtp", "kata"):
+                if way in args.only:
+                    res[f"{way}_ratio"] = round(res[f"{way}_s"] / res["analysis_s"], 2)
+                    res[f"{way}_cpu_ratio"] = round(res[f"{way}_cpu_s"] / res["analysis_cpu_s"], 2)
+        for key, value in res.items():
+            if key.endswith("ratio"):
+                ratios.setdefault(key, []).append(value)
         print(json.dumps(res), flush=True)
     if ratios:
         print(json.dumps({"bench": "review", "summary": True, "sgf": Path(args.sgf).name, "positions": n,
-                          "visits": args.visits, "median_ratio": statistics.median(r for r, _ in ratios),
-                          "median_cpu_ratio": statistics.median(c for _, c in ratios)}), flush=True)
+                          "visits": args.visits, **{f"median_{k}": statistics.median(v) for k, v in ratios.items()}}),
+              flush=True)
 
 
 if __name__ == "__main__":

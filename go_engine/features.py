@@ -157,6 +157,12 @@ def game_features(game: Game, sym: int = 0, version: int = FEATURE_VERSION) -> t
     return planes, glob
 
 
+def inverse_symmetry(sym: int) -> int:
+    """The symmetry that undoes ``sym`` in ``apply_symmetry``: a transpose with one flip (5, 6) is undone
+    by the transpose with the other flip; every other symmetry undoes itself."""
+    return sym ^ 3 if sym & 4 and (sym & 3) in (1, 2) else sym
+
+
 def apply_symmetry(a: np.ndarray, sym: int) -> np.ndarray:
     """A ``[..., size, size]`` array moved by symmetry ``sym`` exactly as ``sym_rc`` moves points."""
     if sym & 4:

@@ -130,6 +130,14 @@ def katago_rules(spec: str | dict) -> tuple[Rules, list[str]]:
     return (same[0] if same else rules), warnings
 
 
+def katago_json(rules: Rules) -> dict:
+    """``rules`` in KataGo's JSON form (``kata-get-rules``), which ``katago_rules`` reads back: no group tax
+    (Tengen's territory count leaves eyes in seki as territory), no button, and a friendly pass is fine
+    (a GTP game's count removes the dead stones)."""
+    return {"friendlyPassOk": True, "hasButton": False, "ko": rules.ko.upper(), "scoring": rules.scoring.upper(),
+            "suicide": rules.suicide, "tax": "NONE", "whiteHandicapBonus": rules.handicap_bonus}
+
+
 def _choice(spec: dict, key: str, default: str, allowed: tuple[str, ...]) -> str:
     value = spec.get(key, default)
     text = str(value).upper() if isinstance(value, (str, int)) and not isinstance(value, bool) else None

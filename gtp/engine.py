@@ -3,7 +3,7 @@
 ``GtpEngine`` puts together the parts, each in a module of its own as in Leela
 Zero's GTP.cpp and TimeControl.cpp: ``gtp.protocol`` (request parsing, ids,
 dispatch, framing, streaming and the reader thread), the command handlers of
-``gtp.commands`` (core; KGS and time; analysis; scoring), ``gtp.timecontrol``
+``gtp.commands`` (core; KGS and time; analysis; scoring; settings), ``gtp.timecontrol``
 (the clock and each move's time budget) and ``gtp.state`` (the game, the
 player and its search tree, dead stones, pondering).
 
@@ -20,12 +20,12 @@ from typing import TextIO
 
 from selfplay.evaluators import NetworkEvaluator, PlayoutEvaluator
 
-from .commands import AnalysisCommands, CoreCommands, KgsTimeCommands, ScoringCommands
+from .commands import AnalysisCommands, CoreCommands, KgsTimeCommands, ScoringCommands, SettingsCommands
 from .protocol import GtpProtocol
 from .state import EngineOptions
 
 
-class GtpEngine(CoreCommands, KgsTimeCommands, AnalysisCommands, ScoringCommands):
+class GtpEngine(CoreCommands, KgsTimeCommands, AnalysisCommands, ScoringCommands, SettingsCommands):
     """The engine state with every command group, answering through a ``GtpProtocol``.
 
     ``model``: a network (``None``: random playouts); ``options``: the fields of ``EngineOptions``."""

@@ -37,8 +37,10 @@ _ID = re.compile(r"[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
 _UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # bytes that were not UTF-8, as surrogateescape keeps them
-_PREFIXES = ("kgs_", "kata_", "lz_")  # extension commands spelt with a dash after the prefix
-_DASHED = {"kata-set_rules": "kata-set-rules", "kata-get_rules": "kata-get-rules"}  # dashes throughout
+_PREFIXES = ("kgs_", "kata_", "lz_", "gogui_", "tengen_")  # extension commands spelt with a dash after the prefix
+_DASHED = {n.replace("-", "_").replace("_", "-", 1): n for n in (  # KataGo's commands with dashes throughout
+    "kata-set-rules", "kata-get-rules", "kata-set-rule", "kata-raw-nn", "kata-list-params", "kata-get-param",
+    "kata-set-param")}
 
 
 class GtpError(Exception):

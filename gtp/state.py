@@ -4,8 +4,9 @@
 ``genmove`` (the player's search and choice, then the engine's pass policy:
 once the opponent has passed, pass back if that wins, after capturing the
 opponent's dead stones in one's own area; in ``kgs-genmove_cleanup`` never
-resign and capture dead stones before passing), the position's dead stones
-(cached), pondering on the opponent's time and the warm-up before the first
+resign and capture dead stones before passing), the position's final ownership
+and dead stones (random playouts, or a short search's ownership with a network
+whose ownership head learnt settled ownership; cached), pondering on the opponent's time and the warm-up before the first
 request. The command handlers in ``gtp.commands`` are mixins over this class.
 """
 
@@ -19,13 +20,17 @@ from typing import Callable, TextIO
 import numpy as np
 
 from go_engine import deadstones
-from go_engine.coords import COLUMNS
+from go_engine.coords import COLUMNS, PASS
 from go_engine.game import Game, check_komi, parse_color
-from go_engine.rules import get_rules
+from go_engine.rules import Rules, get_rules
+from selfplay.evaluators import PlayoutEvaluator
 from selfplay.player import Player, PlayerConfig
 from selfplay.search import Search, SearchConfig
 
 from .timecontrol import TimeControl
+
+DEAD_STONE_SOURCES = ("playouts", "network")
+DEAD_STONE_VISITS = 200  # of the search whose ownership tells dead stones by the network
 
 
 @dataclass
@@ -41,16 +46,22 @@ class EngineOptions:
     seed: int | None = None  # of the searches (None: 0) and of the random moves' draws (None: fresh each run)
     analysis_interval: float = 0.1  # seconds between analysis lines when the request names no interval
     ponder: bool = False  # search on the opponent's time
-    ponder_visits: int = 100_000  # pondering stops at this many visits
+    ponder_visits: int = 100_000  # pondering and lz-/kata-analyze stop searching at this many visits
     move_seconds: float | None = None  # per move when no clock is set (the visit cap still applies)
     random_moves: int = 0  # opening moves drawn in proportion to visits, so that matches do not repeat games
     file_commands: bool = True  # loadsgf and printsgf FILE; off for a bridge to a server (nobody's files)
+    # how final_status_list, final_score and genmove's pass decisions tell dead stones: "playouts" (random
+    # playouts of the position) or "network" (the ownership of a short search; it needs a network whose
+    # ownership head learnt settled ownership: the bundled one's learnt Tromp-Taylor's, bench/dead_stones.py)
+    dead_stones: str = "playouts"
 
 
 class EngineState:
     """The engine's game and settings, its player (search tree, move choice, resignation) and clock."""
 
     def __init__(self, evaluator, options: EngineOptions, log: TextIO | None = None) -> None:
+        if options.dead_stones not in DEAD_STONE_SOURCES:
+            raise ValueError(f"dead_stones must be one of {', '.join(DEAD_STONE_SOURCES)}, got {options.dead_stones!r}")
         self.options = options
         self.log_file = log if log is not None else sys.stderr
         self.evaluator = evaluator
@@ -58,7 +69,7 @@ class EngineState:
         self.search_cfg = SearchConfig()
         player = PlayerConfig(random_moves=max(0, int(options.random_moves)), resign_threshold=options.resign_threshold)
         self.player = Player(player, self.search_cfg, seed=0 if options.seed is None else options.seed,
-                             rng=np.random.default_rng(options.seed))
+                             rng=np.random.default_rng(options.seed), track_ownership=True)
         self.size, self.komi, self.rules = options.size, float(options.komi), options.rules
         self.game = Game(self.size, self.komi, self.rules)
         self.clock = TimeControl()
@@ -86,9 +97,10 @@ class EngineState:
         self.game.komi = komi
         self.player.reset()
 
-    def set_rules(self, name: str) -> None:
-        """Play on under the rules ``name``: the moves so far are replayed (``ValueError`` after setup stones)."""
-        rules = get_rules(name)
+    def set_rules(self, rules: str | Rules) -> None:
+        """Play on under ``rules`` (a preset name or a ``Rules``): the moves so far are replayed
+        (``ValueError`` after setup stones)."""
+        rules = get_rules(rules)
         g = self.game
         if g.history:
             if any(c == 0 for c, _ in g.history):
@@ -99,7 +111,7 @@ class EngineState:
             self.game = ng
         else:
             self.game = Game(g.size, g.komi, rules)
-        self.rules = rules.name
+        self.rules = rules
         self.player.reset()
 
     def load(self, game: Game) -> None:
@@ -108,15 +120,38 @@ class EngineState:
         self.size, self.komi = game.size, game.komi
         self.player.reset()
 
-    def dead_stones(self, game: Game | None = None) -> list[str]:
-        """Stones whose chain is owned by the opponent in most random playouts of the position."""
+    def final_ownership(self, game: Game | None = None, visits: int = DEAD_STONE_VISITS,
+                        source: str | None = None) -> np.ndarray:
+        """Who owns each point once ``game`` (default: the engine's) is played out: float [row, col], +1
+        Black, -1 White. ``source`` (default: the ``dead_stones`` option) "network": the search-weighted
+        ownership of a ``visits``-visit search from the position, play resumed and a pass kept out at the
+        root (so that few lines end in two passes, whose Tromp-Taylor count leaves dead stones standing);
+        "playouts", no network or an evaluator without ownership: random playouts. Cached for the last
+        position asked."""
         g = game or self.game
-        key = (g.hash, g.to_play, len(g.history), g.komi)
+        source = source or self.options.dead_stones
+        key = (g.hash, g.to_play, len(g.history), g.komi, g.rules, visits, source)
         if self._dead_cache and self._dead_cache[0] == key:
             return self._dead_cache[1]
-        dead = deadstones.dead_stones(g)
-        self._dead_cache = (key, dead)
-        return dead
+        own = None
+        if source == "network" and not isinstance(self.evaluator, PlayoutEvaluator) and g.resigned is None:
+            pos = g.copy()
+            pos.resume()
+            s = Search(pos, self.search_cfg, seed=0, track_ownership=True)
+            s.exclude_root_moves([PASS])
+            s.run(visits, self.evaluator, batch_size=8)
+            found = s.root_ownership()
+            if found is not None:
+                own = found.mean if pos.to_play == "B" else -found.mean
+        if own is None:
+            own = deadstones.playout_ownership(g)
+        self._dead_cache = (key, own)
+        return own
+
+    def dead_stones(self, game: Game | None = None) -> list[str]:
+        """Stones whose chain the opponent owns on average in ``final_ownership``."""
+        g = game or self.game
+        return deadstones.dead_stones(g, self.final_ownership(g))
 
     # -- moves
     def budget(self, color: str) -> float | None:
@@ -229,7 +264,7 @@ class EngineState:
         s.advance(s.choose_vertex())  # tree reuse, as after every move of a game
         s.run(8, self.evaluator, batch_size=8)
         s.analysis()
-        self.dead_stones(s.game)  # the playouts that run once the opponent passes
+        self.final_ownership(s.game, visits=8)  # the search or playouts that run once the opponent passes
         self._dead_cache = None
         return time.monotonic() - t0
 

@@ -10,6 +10,7 @@ Every figure is from the view of the player to move at the leaf (see ``Evaluatio
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 from collections import OrderedDict
@@ -17,7 +18,7 @@ from collections import OrderedDict
 import numpy as np
 
 from go_engine import kernels as K
-from go_engine.features import NUM_PLANES, global_features, k_features
+from go_engine.features import NUM_PLANES, apply_symmetry, global_features, inverse_symmetry, k_features
 from go_engine.playout import k_playouts
 
 from .search import Evaluation, LeafBatch
@@ -64,7 +65,8 @@ class NetworkEvaluator:
     already in points and the ownership head is tanh per point, both for the
     player to move. History planes are exact: the leaf's ring holds the colours
     of the positions along the game and the tree path. Features use the
-    identity symmetry.
+    identity symmetry; ``with_symmetry`` gives an evaluator that reads them
+    under another one (KataGo's ``kata-raw-nn SYMMETRY``).
 
     ``cache_size`` > 0 keeps the answers for that many positions (least recently
     used out first), keyed by a 128-bit digest of the network's inputs, as
@@ -89,6 +91,16 @@ class NetworkEvaluator:
         self.cache_size = cache_size
         self._cache: OrderedDict[bytes, tuple] = OrderedDict()
         self.hits = self.misses = 0
+        self.symmetry = 0
+
+    def with_symmetry(self, sym: int) -> NetworkEvaluator:
+        """The same network reading its inputs under symmetry ``sym`` (0..7, see ``go_engine.features``),
+        its policy and ownership turned back to the board's own orientation; without a cache."""
+        if not 0 <= sym < 8:
+            raise ValueError(f"symmetry must be 0 to 7, got {sym}")
+        other = copy.copy(self)
+        other.symmetry, other.cache_size, other._cache = sym, 0, OrderedDict()
+        return other
 
     def clear_cache(self) -> None:
         self._cache.clear()
@@ -103,7 +115,9 @@ class NetworkEvaluator:
             return [t.cpu().numpy() for t in (pri, val, out["score"].float(), out["ownership"].float())]
 
     def __call__(self, leaves: LeafBatch) -> Evaluation:
-        planes, globs = leaf_features(leaves, self.num_planes)
+        planes, globs = leaf_features(leaves, self.num_planes, self.symmetry)
+        if self.symmetry:
+            return self._turned_back(*self._network(planes, globs), leaves.size)
         if not self.cache_size:
             return Evaluation(*self._network(planes, globs))
         keys = [hashlib.blake2b(planes[i].tobytes() + globs[i].tobytes(), digest_size=16).digest()
@@ -125,6 +139,14 @@ class NetworkEvaluator:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return Evaluation(*(np.stack([f[h] for f in found]) for h in range(4)))
+
+    def _turned_back(self, priors, values, scores, ownership, size: int) -> Evaluation:
+        """The outputs for inputs read under ``self.symmetry``, in the board's own orientation."""
+        back = inverse_symmetry(self.symmetry)
+        n = len(values)
+        priors = priors.copy()
+        priors[:, :-1] = apply_symmetry(priors[:, :-1].reshape(n, size, size), back).reshape(n, size * size)
+        return Evaluation(priors, values, scores, np.ascontiguousarray(apply_symmetry(ownership, back)))
 
 
 class PlayoutEvaluator:

@@ -58,14 +58,16 @@ class Player:
 
     ``seed`` numbers the search trees (each new one takes the next); ``rng``
     draws the random and temperature moves (``None``: each tree's own
-    generator)."""
+    generator); ``track_ownership``: every tree sums its leaves' ownership (see
+    ``Search``), as the GTP engine's analysis and dead stones read it."""
 
     def __init__(self, config: PlayerConfig | None = None, search_config: SearchConfig | None = None,
-                 seed: int = 0, rng: np.random.Generator | None = None) -> None:
+                 seed: int = 0, rng: np.random.Generator | None = None, track_ownership: bool = False) -> None:
         self.cfg = config or PlayerConfig()
         self.search_cfg = search_config or SearchConfig()
         self.seed = seed
         self.rng = rng
+        self.track_ownership = track_ownership
         self.search: Search | None = None
         self.low = {"B": 0, "W": 0}  # consecutive moves below the resignation threshold
 
@@ -87,7 +89,7 @@ class Player:
 
     def new_search(self, game: Game) -> Search:
         """A fresh tree on (a copy of) ``game``."""
-        self.search = Search(game, self.search_cfg, seed=self.seed)
+        self.search = Search(game, self.search_cfg, seed=self.seed, track_ownership=self.track_ownership)
         self.seed += 1
         return self.search
 

@@ -95,3 +95,32 @@ def test_network_cache_answers_repeated_positions_without_the_network():
     cached.clear_cache()
     cached(_leaves([b]))
     assert calls == [2, 2, 1, 1]
+
+
+@pytest.mark.parametrize("sym", range(8))
+def test_network_under_a_symmetry_answers_in_the_boards_own_orientation(sym):
+    """Reading a position under symmetry ``sym`` is reading the turned position, answers turned back."""
+    torch = pytest.importorskip("torch")
+    from go_engine.coords import COLUMNS
+    from go_engine.features import apply_symmetry, inverse_symmetry, sym_rc
+    from policy.model import GoNet, NetConfig
+
+    torch.manual_seed(2)
+    ev = NetworkEvaluator(GoNet(NetConfig(blocks=2, channels=16, gpool_every=2)).eval(), cache_size=8)
+    moves = [("B", 2, 3), ("W", 6, 5), ("B", 4, 7), ("W", 1, 1)]  # (colour, row, col), history planes too
+    plain, turned = Game(9, komi=7.5), Game(9, komi=7.5)
+    for color, r, c in moves:
+        plain.play(f"{COLUMNS[c]}{r + 1}", color)
+        tr, tc = sym_rc(r, c, 9, sym)
+        turned.play(f"{COLUMNS[tc]}{tr + 1}", color)
+    got = ev.with_symmetry(sym)(_leaves([plain]))
+    ref = ev(_leaves([turned]))
+    back = inverse_symmetry(sym)
+    np.testing.assert_allclose(got.ownership[0], apply_symmetry(ref.ownership[0], back), atol=1e-5)
+    np.testing.assert_allclose(got.priors[0, :-1].reshape(9, 9), apply_symmetry(ref.priors[0, :-1].reshape(9, 9), back),
+                               atol=1e-6)
+    assert got.priors[0, -1] == pytest.approx(ref.priors[0, -1], abs=1e-6)
+    assert got.values[0] == pytest.approx(ref.values[0], abs=1e-5) and got.scores[0] == pytest.approx(ref.scores[0], abs=1e-4)
+    grid = np.arange(81).reshape(9, 9)
+    assert (apply_symmetry(apply_symmetry(grid, sym), back) == grid).all()
+    assert ev.with_symmetry(sym).cache_size == 0 and ev.symmetry == 0

@@ -19,8 +19,8 @@ LZ_INFO = re.compile(r"info move (pass|[A-HJ-Z]\d+) visits \d+ winrate \d+ prior
                      r"pv( (pass|[A-HJ-Z]\d+))+")
 FLOAT = r"-?\d+(\.\d+)?"
 KATA_INFO = re.compile(rf"info move (pass|[A-HJ-Z]\d+) visits \d+ utility {FLOAT} winrate {FLOAT} "
-                       rf"scoreMean {FLOAT} scoreLead {FLOAT} prior {FLOAT} lcb {FLOAT} order \d+ "
-                       r"pv( (pass|[A-HJ-Z]\d+))+")
+                       rf"scoreMean {FLOAT} scoreStdev {FLOAT} scoreLead {FLOAT} scoreSelfplay {FLOAT} "
+                       rf"prior {FLOAT} lcb {FLOAT} utilityLcb {FLOAT} order \d+ pv( (pass|[A-HJ-Z]\d+))+")
 
 
 def session(lines, **kw):

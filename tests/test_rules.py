@@ -5,6 +5,7 @@ Diagrams are ASCII boards, top row first: ``X`` black, ``O`` white, ``.`` empty.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -740,3 +741,14 @@ def test_katago_rules_names_and_json():
     for bad in ("fancy", {"ko": "SPIGHT"}, {"komi": 7.5}, "{not json", 7, {"suicide": "yes"}):
         with pytest.raises(ValueError):
             katago_rules(bad)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_katago_json_reads_back_as_the_same_rules(name):
+    from go_engine.rules import katago_json, katago_rules
+
+    spec = katago_json(PRESETS[name])
+    back, notes = katago_rules(json.dumps(spec))
+    assert notes == [] and (back.ko, back.suicide, back.scoring, back.handicap_bonus) == \
+        (PRESETS[name].ko, PRESETS[name].suicide, PRESETS[name].scoring, PRESETS[name].handicap_bonus)
+    assert spec["ko"] in ("SIMPLE", "POSITIONAL", "SITUATIONAL") and spec["scoring"] in ("AREA", "TERRITORY")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,12 +10,19 @@ from go_engine import __version__
 from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import COLUMNS, MAX_SIZE, MIN_SIZE, PASS, parse_vertex
 from go_engine.game import handicap_vertices, parse_color
+from go_engine.rules import katago_json, katago_rules
 
 from ..protocol import GtpError, GtpProtocol, number_arg, whole_arg
 from ..state import EngineState, ready_to_move
 
 NAME = "Tengen"
 LOADSGF_MAX_BYTES = 16 << 20  # a GUI's game record is kilobytes; anything larger is not one to play on
+
+# Lizzie takes the first word of the version answer as Leela Zero's "0.MINOR" and refuses a MINOR below 15
+# (the release that brought lz-analyze) with a dialog that stops it until clicked. Tengen speaks Leela Zero
+# 0.17's lz-analyze (with lcb and order), so it answers as that release does, then names its own version.
+LEELA_ZERO_VERSION = "0.17"
+VERSION = f"{LEELA_ZERO_VERSION} (Tengen {__version__})"
 
 
 class CoreCommands(EngineState):
@@ -27,7 +35,7 @@ class CoreCommands(EngineState):
         return NAME
 
     def cmd_version(self):
-        return __version__
+        return VERSION
 
     def cmd_known_command(self, name):
         return "true" if self.protocol.command(name) is not None else "false"
@@ -57,13 +65,26 @@ class CoreCommands(EngineState):
         self.set_komi(number_arg(k, "komi"))  # and within MAX_POINTS
         return ""
 
-    def cmd_kata_set_rules(self, name):
-        self.set_rules(name)
+    def cmd_kata_set_rules(self, *spec):
+        """A KataGo rules name (``chinese``, ``tromp-taylor``, ``new-zealand``, ...) or its JSON object."""
+        if not spec:
+            raise GtpError("kata-set-rules takes a rules name or a JSON object")
+        rules, warnings = katago_rules(" ".join(spec))
+        for w in warnings:
+            self.log(f"kata-set-rules: {w}")
+        self.set_rules(rules)
         return ""
 
+    def cmd_kata_set_rule(self, key, value):
+        """One field of KataGo's rules JSON (``kata-set-rule ko POSITIONAL``), the others kept."""
+        spec = katago_json(self.game.rules)
+        if key not in spec:
+            raise GtpError(f"unknown rule {key!r}; expected one of {', '.join(spec)}")
+        spec[key] = {"true": True, "false": False}.get(value.lower(), value) if isinstance(spec[key], bool) else value
+        return self.cmd_kata_set_rules(json.dumps(spec))
+
     def cmd_kata_get_rules(self):
-        r = self.game.rules
-        return f'{{"ko":"{r.ko.upper()}","scoring":"{r.scoring.upper()}","suicide":{str(r.suicide).lower()}}}'
+        return json.dumps(katago_json(self.game.rules), separators=(",", ":"))
 
     def cmd_play(self, color, vertex):
         c = parse_color(color)

@@ -7,7 +7,8 @@ from go_engine.game import parse_color
 from ..protocol import GtpError, number_arg, whole_arg
 from ..state import EngineState
 
-_KGS_RULES = {"chinese": "chinese", "japanese": "japanese", "aga": "aga", "new_zealand": "nz"}
+# kgsGtp's names; KGS plays Chinese rules with positional superko, as KataGo maps them (chinese-kgs)
+_KGS_RULES = {"chinese": "chinese-kgs", "japanese": "japanese", "aga": "aga", "new_zealand": "nz"}
 
 
 def _times(args, seconds: tuple[str, ...], stones: str | None = None) -> list:

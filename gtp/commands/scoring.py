@@ -1,4 +1,8 @@
-"""The result and the status of stones: final_score and final_status_list, by random playouts."""
+"""The result and the status of stones: final_score and final_status_list.
+
+A chain is dead when the opponent owns its points on average in the engine's
+``final_ownership`` (random playouts, or a short search's ownership with
+``dead_stones = "network"``), in seki when neither side owns them clearly."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ class ScoringCommands(EngineState):
             raise GtpError("invalid status")
         g = self.game
         dead = set(self.dead_stones())
-        own = deadstones.playout_ownership(g)
+        own = self.final_ownership(g)
         lines = []
         for chain in deadstones.chains(g.board):
             verts = [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
