@@ -120,9 +120,10 @@ def bench_device(device: torch.device, model: GoNet, args) -> None:
             for name in order:
                 times[name].append(runs[name](n[name]))
         rate = {name: batch / statistics.median(ts) for name, ts in times.items()}
+        ratios = [p / o for p, o in zip(times["plain"], times["optimized"], strict=True)]
         row = {"device": str(device), "batch": batch, "size": args.size,
                "plain_pos_per_s": round(rate["plain"], 1), "optimized_pos_per_s": round(rate["optimized"], 1),
-               "ratio": round(statistics.median(p / o for p, o in zip(times["plain"], times["optimized"], strict=True)), 3)}
+               "ratio": round(statistics.median(ratios), 3)}
         if compiled is not None:
             row["compiled_pos_per_s"] = round(rate["compiled"], 1)
             row["compiled_ratio"] = round(statistics.median(
