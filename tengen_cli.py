@@ -19,7 +19,6 @@ from go_engine.game import check_komi, parse_color
 from go_engine.rules import PRESETS, get_rules
 
 
-
 def cmd_playouts(args: argparse.Namespace) -> int:
     """Random-playout benchmark: playouts/s from the empty board for each size."""
     from go_engine import Game

@@ -324,7 +324,7 @@ class AnalysisEngine:
             warnings.append((key, note))
         for key, note in warnings:
             self.emit({"id": query.id, "field": key, "warning": note})
-        for turn, prio in zip(turns, priorities):
+        for turn, prio in zip(turns, priorities, strict=False):
             heapq.heappush(self.waiting, Task(query, turn, games[turn], prio, next(self._seq)))
 
     def _board_size(self, f: _Fields) -> int:
@@ -370,7 +370,7 @@ class AnalysisEngine:
             raw = f.data.get("analyzeTurns")
             if not isinstance(values, list) or not isinstance(raw, list) or len(values) != len(raw):
                 raise QueryError("priorities", "must be an array of integers as long as analyzeTurns")
-            by_turn = {t: _integer(p, "priorities", -lim, lim) for t, p in zip(raw, values)}
+            by_turn = {t: _integer(p, "priorities", -lim, lim) for t, p in zip(raw, values, strict=False)}
             return [by_turn[t] for t in turns]
         return [f.integer("priority", 0, -lim, lim)] * len(turns)
 

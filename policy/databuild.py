@@ -28,13 +28,21 @@ import numpy as np
 from numba import njit
 
 from go_engine import kernels as K
+from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import MAX_SIZE, MIN_SIZE, PASS, vertex_table
 from go_engine.deadstones import settle
 from go_engine.game import MAX_POINTS, Game
-from go_engine.sgf import (DEFAULT_MAX_BYTES, SgfError, SgfGame, SgfSource, iter_sgf, list_sgf_sources, parse_komi,
-                           read_sgf_sources)
-from go_engine.atomic import atomic_write_bytes
-from policy.data.shards import GameRecord, WINNER_UNKNOWN, write_shard
+from go_engine.sgf import (
+    DEFAULT_MAX_BYTES,
+    SgfError,
+    SgfGame,
+    SgfSource,
+    iter_sgf,
+    list_sgf_sources,
+    parse_komi,
+    read_sgf_sources,
+)
+from policy.data.shards import WINNER_UNKNOWN, GameRecord, write_shard
 
 CHUNK_BYTES = 2 << 20
 OWNER_PLAYOUTS = 64  # random playouts that settle the dead stones of a finished game
@@ -151,7 +159,7 @@ def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | 
         return None, "illegal setup"
     b0 = game.board  # the position before the first move: whatever the setup left
     rr, cc = np.nonzero(b0)
-    setup = [(1 if b0[r, c] == 1 else 2, int(r * size + c)) for r, c in zip(rr, cc)]
+    setup = [(1 if b0[r, c] == 1 else 2, int(r * size + c)) for r, c in zip(rr, cc, strict=False)]
     points = np.array([table[v] for _, v in g.moves], dtype=np.int64)
     colors = np.array([1 if c == "B" else 2 for c, _ in g.moves], dtype=np.int64)
     game.reserve(len(points))
@@ -160,7 +168,7 @@ def to_record(g: SgfGame, opts: BuildOptions) -> tuple[GameRecord | None, str | 
         c, v = g.moves[bad]
         return None, f"illegal move ({_REASON_WORDS.get(int(code), 'illegal')}) at move {bad + 1}, {c} {v}"
     flat = np.where(points == PASS, size * size, (points // n - 1) * size + points % n - 1)
-    moves = list(zip(colors.tolist(), flat.tolist()))
+    moves = list(zip(colors.tolist(), flat.tolist(), strict=False))
     key_src = np.array([size] + [c * 1000 + p for c, p in setup] + [-1] + [c * 1000 + p for c, p in moves], np.int32)
     key = int.from_bytes(hashlib.blake2b(key_src.tobytes(), digest_size=8).digest(), "little")
     # ownership target: only where the game ended on the board (two passes, or a counted score),

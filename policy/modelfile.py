@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from go_engine.features import FEATURE_VERSION, planes_for
 from go_engine.atomic import atomic_write_bytes
+from go_engine.features import FEATURE_VERSION, planes_for
 
 from .model import GoNet, NetConfig
 

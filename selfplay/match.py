@@ -114,7 +114,7 @@ def check_engines(cfg: MatchConfig) -> None:
     """Start each engine (and the scorer) once with the match's settings, before any game: one that cannot
     raises ``EngineStartError`` with the reason and the end of its stderr, instead of forfeiting every game."""
     logs = Path(cfg.out) / "logs"
-    checks = [(name, command, True) for name, command in zip(cfg.names, cfg.engines)]
+    checks = [(name, command, True) for name, command in zip(cfg.names, cfg.engines, strict=False)]
     if cfg.scorer != "tromp-taylor":
         checks.append(("scorer", cfg.scorer, False))
     for name, command, full in checks:
@@ -155,7 +155,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
         winner = names[other]
 
     try:
-        for color, k in zip("BW", order):
+        for color, k in zip("BW", order, strict=False):
             try:
                 engines[color] = _start(cfg.engines[k], out / "logs" / f"game-{index:04d}-{cfg.names[k]}.log")
                 _setup(engines[color], cfg)

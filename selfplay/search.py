@@ -961,7 +961,7 @@ def search_round(searches: Sequence[Search], leaves: Sequence[int], evaluator) -
     use_ring = bool(getattr(evaluator, "needs_history", True))
     done = [0] * len(searches)
     waiting: dict[tuple, list[tuple[int, LeafBatch]]] = {}
-    for i, (s, k) in enumerate(zip(searches, leaves)):
+    for i, (s, k) in enumerate(zip(searches, leaves, strict=False)):
         if k > 0:
             ne, nt = s._gather(k, use_ring)
             done[i] = ne + nt
@@ -988,7 +988,7 @@ def run_many(searches: list[Search], visits: int, evaluator, batch_size: int = 8
     between the trees (``search_round``)."""
     done = [0] * len(searches)
     while True:
-        want = [0 if s.game.is_over else min(batch_size, visits - d) for s, d in zip(searches, done)]
+        want = [0 if s.game.is_over else min(batch_size, visits - d) for s, d in zip(searches, done, strict=False)]
         if not any(w > 0 for w in want):
             return
-        done = [d + g for d, g in zip(done, search_round(searches, want, evaluator))]
+        done = [d + g for d, g in zip(done, search_round(searches, want, evaluator), strict=False)]

@@ -35,9 +35,9 @@ from tqdm import tqdm
 
 from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes, folder_lock
+from go_engine.coords import move_index, parse_vertex
 from go_engine.deadstones import settle
 from go_engine.game import MAX_POINTS, Outcome
-from go_engine.coords import move_index, parse_vertex
 from go_engine.stats import wilson
 from policy.data.shards import GameRecord, write_shard
 

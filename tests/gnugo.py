@@ -217,7 +217,7 @@ class GnuGo:
                 i += 1
             self._write("".join(f"{n} {c}\n" for n, c in chunk).encode())
             texts = self._read_answers(len(chunk), chunk[0][1])
-            out.extend(self._parse(t, n, c) for t, (n, c) in zip(texts, chunk))
+            out.extend(self._parse(t, n, c) for t, (n, c) in zip(texts, chunk, strict=False))
         return out
 
     def _write(self, data: bytes) -> None:
@@ -395,12 +395,12 @@ def play_random_game(gg: GnuGo, size: int, seed: int, komi: float | None = None,
         color = game.to_play
         board = game.board
         legal = set(game.legal_moves()[:-1])
-        pts = [v for v, x in zip(names, board.ravel()) if x == 0]
+        pts = [v for v, x in zip(names, board.ravel(), strict=False) if x == 0]
         why = [game.why_illegal(v) for v in pts]
         ours = [w is None for w in why]
         res.illegal_ko += sum(w is not None and "ko" in w for w in why)
         res.illegal_suicide += sum(w is not None and "suicide" in w for w in why)
-        for v, ok in zip(pts, ours):
+        for v, ok in zip(pts, ours, strict=False):
             if ok != (v in legal):
                 res.mismatches.append(Mismatch(seed, size, komi, nmoves, "internal",
                                                f"is_legal({v}) = {ok} but legal_moves {'has' if v in legal else 'lacks'} it",
@@ -453,7 +453,7 @@ def play_random_game(gg: GnuGo, size: int, seed: int, komi: float | None = None,
         else:
             nmoves, color, pts, ours = payload
             wrong = []
-            for k, (v, ok) in enumerate(zip(pts, ours)):
+            for k, (v, ok) in enumerate(zip(pts, ours, strict=False)):
                 theirs = answers[start + k].value().strip()
                 if theirs not in ("0", "1"):
                     raise GnuGoError(f"is_legal answered {theirs!r}")

@@ -92,7 +92,7 @@ def test_kata_analyze_scores_come_from_each_moves_subtree(net):
         if a["visits"] >= 2:
             leads.append(a["scoreLead"])
     assert len(set(leads)) >= 2  # each move its own score, not one number for the position
-    root = dict(zip(tails["rootInfo"][::2], tails["rootInfo"][1::2]))
+    root = dict(zip(tails["rootInfo"][::2], tails["rootInfo"][1::2], strict=False))
     info = eng.search.root_info()
     assert int(root["visits"]) == eng.search.root_visits
     for key in ("winrate", "scoreLead", "scoreMean", "scoreSelfplay", "scoreStdev", "utility"):
@@ -311,7 +311,7 @@ def test_gogui_analyze_commands(net):
             assert re.fullmatch(r"#[0-9a-f]{6}", rest[0]) and all(re.fullmatch(r"[A-HJ]\d", v) for v in rest[1:])
             colored |= set(rest[1:])
         elif word == "LABEL":
-            labels = dict(zip(rest[::2], rest[1::2]))
+            labels = dict(zip(rest[::2], rest[1::2], strict=False))
     policy = eng._evaluated(eng.evaluator).root_policy()
     assert "E5" not in colored and len(colored) == int((policy[:-1] >= 0.001).sum())
     best = int(np.argmax(policy[:-1]))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from go_engine import kernels as K
-from go_engine.features import (P_LADDER_MOVES, P_LAST_MOVES, P_OPP_LADDER, P_OWN_LADDER, game_features)
+from go_engine.features import P_LADDER_MOVES, P_LAST_MOVES, P_OPP_LADDER, P_OWN_LADDER, game_features
 from go_engine.game import Game
 from go_engine.ladder import MAX_DEPTH, MAX_NODES, k_ladders
 

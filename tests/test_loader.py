@@ -73,7 +73,7 @@ def test_worker_processes_share_the_games_and_repeat_with_the_seed(tmp_path):
         moves = []
         for t in batches([tmp_path], workers=2, batch_size=16, seed=3, epochs=1, buffer_size=64, symmetries=False):
             assert set(t) >= {"planes", "policy", "value", "ownership"}
-            moves += list(zip(t["policy"].tolist(), t["globals"][:, 1].tolist()))
+            moves += list(zip(t["policy"].tolist(), t["globals"][:, 1].tolist(), strict=False))
         return moves
 
     first = run()
@@ -81,5 +81,5 @@ def test_worker_processes_share_the_games_and_repeat_with_the_seed(tmp_path):
     assert first == run()  # the same order again
     inproc = [p for b in batches([tmp_path], workers=0, batch_size=16, seed=3, epochs=1, buffer_size=64,
                                                    symmetries=False)
-              for p in zip(b.policy.tolist(), b.globals[:, 1].tolist())]
+              for p in zip(b.policy.tolist(), b.globals[:, 1].tolist(), strict=False)]
     assert sorted(inproc) == sorted(first)

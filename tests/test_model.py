@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from policy.data.shards import GameRecord, write_shard
 from go_engine.features import NUM_PLANES, P_ON_BOARD
+from policy.data.shards import GameRecord, write_shard
 from policy.model import GoNet, NetConfig
 from policy.modelfile import ModelFileError, ModelInfo, load_model, save_model
 from policy.train import TrainConfig, Trainer

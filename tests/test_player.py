@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from go_engine.game import Game
-from selfplay.player import Player, PlayerConfig, temperature_schedule
 from selfplay.evaluators import UniformEvaluator
+from selfplay.player import Player, PlayerConfig, temperature_schedule
 from selfplay.search import Evaluation
 
 

@@ -12,12 +12,24 @@ import random
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from go_engine import PRESETS, Game, IllegalMove
-from tests.reference import (BLACK, KO, OCCUPIED, OVER, PASS, SUICIDE, SUPERKO, WHITE, RefGo, color_letter,
-                             other, point_of, vertex_of)
+from tests.reference import (
+    BLACK,
+    KO,
+    OCCUPIED,
+    OVER,
+    PASS,
+    SUICIDE,
+    SUPERKO,
+    WHITE,
+    RefGo,
+    color_letter,
+    other,
+    point_of,
+    vertex_of,
+)
 
 # small boards are weighted heavily: they are fast and reach captures, kos and superko quickly
 SIZES = st.sampled_from([2] * 4 + [3] * 6 + [4] * 5 + [5] * 4 + [6] * 3 + [7] * 2

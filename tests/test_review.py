@@ -36,7 +36,7 @@ def a_game(tmp_path, moves: list[str], **info) -> str:
 def test_judge_ranks_each_players_largest_losses():
     wr = [0.5, 0.5, 0.6, 0.2, 0.25, 0.25, 0.9]
     sc = [0.0, -0.5, 3.0, -9.0, -7.0, -7.5, 12.0]
-    turns = [Turn(w, s, "A1", ["A1"], 10) for w, s in zip(wr, sc)]
+    turns = [Turn(w, s, "A1", ["A1"], 10) for w, s in zip(wr, sc, strict=False)]
     moves = [("B", "A1"), ("W", "B1"), ("B", "C1"), ("W", "D1"), ("B", "E1"), ("W", "F1")]
     out = judge(turns, moves, mistakes=1)
     # Black's lead falls after Black's moves and rises after White's: both players lose points

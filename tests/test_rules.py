@@ -37,8 +37,8 @@ def zobrist_of(game: Game) -> int:
 def stones(game: Game) -> tuple[set[str], set[str]]:
     """The vertices of black's and of white's stones."""
     cols = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
-    black = {f"{cols[c]}{r + 1}" for r, c in zip(*np.nonzero(game.board == 1))}
-    white = {f"{cols[c]}{r + 1}" for r, c in zip(*np.nonzero(game.board == -1))}
+    black = {f"{cols[c]}{r + 1}" for r, c in zip(*np.nonzero(game.board == 1), strict=False)}
+    white = {f"{cols[c]}{r + 1}" for r, c in zip(*np.nonzero(game.board == -1), strict=False)}
     return black, white
 
 

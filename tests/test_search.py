@@ -10,7 +10,7 @@ from go_engine.coords import index_names
 from go_engine.features import game_features
 from go_engine.game import Game
 from selfplay.evaluators import UniformEvaluator, leaf_features
-from selfplay.search import (EXPANDED, TERMINAL, Evaluation, LeafBatch, Search, SearchConfig, run_many, search_round)
+from selfplay.search import EXPANDED, TERMINAL, Evaluation, LeafBatch, Search, SearchConfig, run_many, search_round
 
 
 class ScoreEvaluator:
@@ -417,7 +417,7 @@ def test_pv_visits_and_root_policy():
     s.run(200, ScoreEvaluator(), batch_size=8)
     for a in s.analysis():
         assert len(a["pv"]) == len(a["pvVisits"]) and a["pvVisits"][0] == a["visits"]
-        assert all(x >= y for x, y in zip(a["pvVisits"], a["pvVisits"][1:]))
+        assert all(x >= y for x, y in zip(a["pvVisits"], a["pvVisits"][1:], strict=False))
     assert len(s.analysis(pv_len=3)[0]["pv"]) <= 3
     pol = s.root_policy()
     assert pol.shape == (82,) and abs(pol.sum() - 1) < 1e-5 and (pol > 0).all()

@@ -11,14 +11,28 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from go_engine import Game
 from go_engine.sgf import (
-    ReadStats, ReplayError, Result, SgfError, SgfGame, SgfSource, iter_sgf, list_sgf_sources, parse_komi,
-    parse_result, parse_sgf, read_sgf_file, read_sgf_inputs, read_sgf_sources, rules_preset, sgf_to_vertex,
-    vertex_to_sgf, write_sgf,
+    ReadStats,
+    ReplayError,
+    Result,
+    SgfError,
+    SgfGame,
+    SgfSource,
+    iter_sgf,
+    list_sgf_sources,
+    parse_komi,
+    parse_result,
+    parse_sgf,
+    read_sgf_file,
+    read_sgf_inputs,
+    read_sgf_sources,
+    rules_preset,
+    sgf_to_vertex,
+    vertex_to_sgf,
+    write_sgf,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sgf"
@@ -759,7 +773,7 @@ def test_write_then_read_round_trips_exactly(size, seed, komi, rules, black, whi
         except ValueError:
             pass
     comments = {}
-    for i in range(rng.randrange(0, 3 * size)):
+    for _ in range(rng.randrange(0, 3 * size)):
         if game.is_over:
             break
         legal = game.legal_moves()

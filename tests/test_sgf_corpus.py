@@ -145,7 +145,7 @@ def explain(name: str, ours: list, theirs: list | str) -> str | None:
             return "no-semicolon"
         return None
     reasons = set()
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=False):
         if isinstance(a, SgfError) or isinstance(b, str):
             if isinstance(a, SgfError) and isinstance(b, str):
                 continue
@@ -183,7 +183,7 @@ def compare(data: bytes, name: str) -> tuple[int, str | None, bool]:
         (isinstance(a, SgfError) and isinstance(b, str)) or (
             isinstance(a, dict) and isinstance(b, dict)
             and all(a[k] == b[k] for k in ("size", "komi", "moves", "black", "white")))
-        for a, b in zip(ours, theirs))
+        for a, b in zip(ours, theirs, strict=False))
     if same:
         return len(ours), None, False
     return len(ours), explain(name, ours, theirs), True

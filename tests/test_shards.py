@@ -6,8 +6,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from policy.data.shards import GameRecord, ShardError, read_shard, write_shard
 from policy.data.loader import PositionLoader
+from policy.data.shards import GameRecord, ShardError, read_shard, write_shard
 
 
 def _records(n=6, size=9, seed=0):
@@ -81,7 +81,7 @@ def test_loader_targets_and_reproducibility(tmp_path):
     assert sum(len(b) for b in batches) == total  # one epoch: every position exactly once
     again = list(PositionLoader([tmp_path], batch_size=32, seed=3, epochs=1, buffer_size=100))
     assert all(np.array_equal(a.planes, b.planes) and np.array_equal(a.policy, b.policy)
-               for a, b in zip(batches, again))
+               for a, b in zip(batches, again, strict=False))
     other = next(iter(PositionLoader([tmp_path], batch_size=32, seed=4, epochs=1, buffer_size=100)))
     assert not np.array_equal(other.policy, batches[0].policy)
     for b in batches:

@@ -31,12 +31,28 @@ unless ``strict=True`` is passed, which turns warnings into errors.
 """
 
 from .errors import ReplayError, SgfError
-from .inputs import (DEFAULT_MAX_BYTES, ReadStats, SgfSource, list_sgf_sources, read_sgf_file, read_sgf_inputs,
-                     read_sgf_sources)
+from .inputs import (
+                     DEFAULT_MAX_BYTES,
+                     ReadStats,
+                     SgfSource,
+                     list_sgf_sources,
+                     read_sgf_file,
+                     read_sgf_inputs,
+                     read_sgf_sources,
+)
 from .parser import DEFAULT_MAX_NODES, iter_sgf, parse_sgf
 from .record import SgfGame
-from .values import (Result, Setup, escape_text, parse_komi, parse_result, rules_preset, sgf_to_vertex,
-                     unescape_text, vertex_to_sgf)
+from .values import (
+                     Result,
+                     Setup,
+                     escape_text,
+                     parse_komi,
+                     parse_result,
+                     rules_preset,
+                     sgf_to_vertex,
+                     unescape_text,
+                     vertex_to_sgf,
+)
 from .writer import write_sgf
 
 __all__ = [

@@ -7,7 +7,6 @@ import codecs
 import re
 from typing import Iterator
 
-
 _CHARSET_ALIASES = {
     # Decode with the superset Windows/extended codec of what the CA names.
     "gb2312": "gb18030", "gbk": "gb18030", "euccn": "gb18030", "xeuccn": "gb18030", "cp936": "gb18030",

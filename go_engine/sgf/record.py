@@ -12,9 +12,18 @@ from ..coords import COLUMNS, MAX_SIZE, MIN_SIZE
 from ..game import Game, IllegalMove, handicap_vertices
 from ..rules import Rules
 from .errors import ReplayError, SgfError
-from .values import (PL_COLOURS, Result, Setup, move_pairs, move_table, parse_komi, parse_result, rules_preset,
-                     stone_table, unescape_text)
-
+from .values import (
+    PL_COLOURS,
+    Result,
+    Setup,
+    move_pairs,
+    move_table,
+    parse_komi,
+    parse_result,
+    rules_preset,
+    stone_table,
+    unescape_text,
+)
 
 _GAME_INFO = {"PB": "black", "PW": "white", "BR": "black_rank", "WR": "white_rank", "DT": "date",
               "EV": "event", "GN": "name", "PC": "place", "RO": "round", "BT": "black_team", "WT": "white_team"}

@@ -16,7 +16,7 @@ def _times(args, seconds: tuple[str, ...], stones: str | None = None) -> list:
     names = seconds + ((stones,) if stones else ())
     if len(args) != len(names):
         raise GtpError(f"expected {len(names)} arguments ({' '.join(names)}), got {len(args)}")
-    out: list = [number_arg(a, n) for a, n in zip(args, seconds)]
+    out: list = [number_arg(a, n) for a, n in zip(args, seconds, strict=False)]
     return out + [whole_arg(args[-1], stones, 0)] if stones else out
 
 
