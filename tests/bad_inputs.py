@@ -19,8 +19,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from policy.modelfile import BUNDLED
+
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = str(ROOT / "models" / "tengen-b6c32.pt")
+MODEL = str(BUNDLED)
 SGF = "(;GM[1]FF[4]SZ[9]KM[7];B[ee];W[cc])\n"
 
 # (subcommand and arguments, exit code): 2 for bad input; 1 where the input is readable but gives nothing
