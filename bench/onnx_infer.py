@@ -20,9 +20,10 @@ Backends:
             optimizations; idle pool threads sleep
             (``session.intra_op.allow_spinning`` 0) unless ``--ort-spin``.
   ort-static  the same with one session per input shape, its dimensions fixed.
-  openvino  OpenVINO's CPU plugin on the same ONNX graph, one compiled model
-            per input shape (static shapes: its fastest), float32, latency
-            hint, T threads.
+  openvino  what ``tengen`` runs with ``--backend openvino``: ``policy.openvino_backend.OpenVinoNet``
+            (the same folded graph traced and converted by OpenVINO's PyTorch
+            frontend, one compiled model per input shape, float32, latency
+            hint, T threads, no pinning).
 A backend whose package is missing is left out (a line says so). In the
 markdown table a ratio of 1.3 or more is bold.
 
@@ -59,15 +60,13 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 from bench.infer import cpu_name, random_inputs, randomize_batchnorm  # noqa: E402
 from go_engine.features import P_ON_BOARD, planes_for  # noqa: E402
-from policy.inference import FusedGoNet, _Ops, prepare_for_inference  # noqa: E402
+from policy.inference import OUTPUTS as KEYS, ExportableGoNet, prepare_for_inference  # noqa: E402
 from policy.model import GoNet, NetConfig  # noqa: E402
 from policy.modelfile import BUNDLED, load_model  # noqa: E402
-
-KEYS = ("policy", "value", "score", "ownership")
+from policy.openvino_backend import OpenVinoNet  # noqa: E402
 
 
 def make_net(spec: str) -> GoNet:
@@ -81,28 +80,13 @@ def make_net(spec: str) -> GoNet:
     return randomize_batchnorm(GoNet(NetConfig(blocks=blocks, channels=channels, in_planes=planes_for(version))))
 
 
-class _Exportable(nn.Module):
-    """``FusedGoNet``'s folded graph on the plain ops with the on-board mask always applied (so any
-    board gives ``GoNet``'s outputs), returning them as a tuple in ``KEYS`` order."""
-
-    def __init__(self, model: GoNet) -> None:
-        super().__init__()
-        self.net = FusedGoNet(model, onednn=False)
-        self.ops = _Ops(False)
-
-    def forward(self, planes: torch.Tensor, globs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        mask = planes[:, P_ON_BOARD:P_ON_BOARD + 1]
-        out = self.net._forward(planes, globs, mask, mask.sum(dim=(2, 3)), self.ops)
-        return tuple(out[k] for k in KEYS)
-
-
 def onnx_bytes(model: GoNet) -> bytes:
     """``model`` as an ONNX graph in memory (the TorchScript exporter, opset 17), dynamic batch and board."""
     planes = torch.zeros(2, model.cfg.in_planes, 19, 19)
     planes[:, P_ON_BOARD] = 1.0
     buf = io.BytesIO()
     torch.onnx.export(
-        _Exportable(model).eval(), (planes, torch.zeros(2, model.cfg.in_globals)), buf,
+        ExportableGoNet(model).eval(), (planes, torch.zeros(2, model.cfg.in_globals)), buf,
         input_names=["planes", "globals"], output_names=list(KEYS), opset_version=17, dynamo=False,
         dynamic_axes={"planes": {0: "batch", 2: "height", 3: "width"}, "globals": {0: "batch"},
                       "policy": {0: "batch", 1: "moves"}, "value": {0: "batch"}, "score": {0: "batch"},
@@ -146,35 +130,14 @@ def ort_backend(graph: bytes, threads: int, spin: bool, static: bool):
     return run
 
 
-def openvino_backend(graph: bytes, threads: int):
-    """OpenVINO, one compiled model per input shape (static shapes: its fastest here)."""
-    import openvino as ov
-
-    core = ov.Core()
-    compiled: dict[tuple, object] = {}
-
-    def run(planes: np.ndarray, globs: np.ndarray) -> dict:
-        key = planes.shape
-        if key not in compiled:
-            m = core.read_model(graph, b"")
-            m.reshape({"planes": list(planes.shape), "globals": list(globs.shape)})
-            compiled[key] = core.compile_model(m, "CPU", {
-                "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
-                "INFERENCE_PRECISION_HINT": "f32"}).create_infer_request()
-        res = compiled[key].infer({"planes": planes, "globals": globs})
-        return {k: np.asarray(res[i]) for i, k in enumerate(KEYS)}
-    return run
-
-
 def backends(model: GoNet, graph: bytes | None, threads: int, args) -> dict:
-    """The backends that run here, by name; the ONNX ones need ``graph``."""
+    """The backends that run here, by name; the ONNX Runtime ones need ``graph``."""
     torch.set_num_threads(threads)
     out = {"torch": torch_backend(model)}
-    if graph is None:
-        return out
-    makers = {"ort": lambda: ort_backend(graph, threads, args.ort_spin, static=False),
-              "ort-static": lambda: ort_backend(graph, threads, args.ort_spin, static=True),
-              "openvino": lambda: openvino_backend(graph, threads)}
+    makers = {"openvino": lambda: OpenVinoNet(model, threads)}
+    if graph is not None:
+        makers = {"ort": lambda: ort_backend(graph, threads, args.ort_spin, static=False),
+                  "ort-static": lambda: ort_backend(graph, threads, args.ort_spin, static=True), **makers}
     for name, make in makers.items():
         try:
             out[name] = make()
