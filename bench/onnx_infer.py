@@ -36,8 +36,11 @@ shared with other busy processes that costs more than the work. Run once as is
 and once with ``OMP_WAIT_POLICY=PASSIVE`` in the environment to see both; the
 first JSON line records the setting.
 
-    python bench/onnx_infer.py [--nets bundled v2-6x32 v2-10x64] [--threads 2 1]
+    python bench/onnx_infer.py [--nets bundled v2-6x32 v2-10x64] [--threads 2 1] [--backends openvino]
                                [--batches 1 8 16 64] [--repeats 7] [--seconds 0.4] [--markdown]
+
+A batch size that is not a power of two shows what the openvino backend does
+with it: it runs as power-of-two chunks (``policy.openvino_backend.chunks``).
 """
 
 from __future__ import annotations
@@ -139,6 +142,8 @@ def backends(model: GoNet, graph: bytes | None, threads: int, args) -> dict:
         makers = {"ort": lambda: ort_backend(graph, threads, args.ort_spin, static=False),
                   "ort-static": lambda: ort_backend(graph, threads, args.ort_spin, static=True), **makers}
     for name, make in makers.items():
+        if name not in args.backends:
+            continue
         try:
             out[name] = make()
         except ImportError as e:
@@ -167,11 +172,12 @@ def time_rounds(fns: dict, planes: np.ndarray, globs: np.ndarray, args) -> dict[
 
 def bench_net(spec: str, args) -> list[dict]:
     model = make_net(spec)
+    graph = None
     try:
-        graph = onnx_bytes(model)
-    except Exception as e:  # noqa: BLE001 - no exporter here (onnx missing, exporter gone): torch alone
+        if {"ort", "ort-static"} & set(args.backends):
+            graph = onnx_bytes(model)
+    except Exception as e:  # noqa: BLE001 - no exporter here (onnx missing, exporter gone): no ONNX Runtime
         print(json.dumps({"net": spec, "onnx_export_failed": f"{type(e).__name__}: {e}"}), flush=True)
-        graph = None
     rows = []
     for threads in args.threads:
         fns = backends(model, graph, threads, args)
@@ -219,6 +225,8 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=0.4, help="target length of one timed round of one backend")
+    ap.add_argument("--backends", nargs="+", default=["ort", "ort-static", "openvino"],
+                    choices=["ort", "ort-static", "openvino"], help="what to time against torch")
     ap.add_argument("--ort-spin", action="store_true", help="let ONNX Runtime's idle pool threads spin")
     ap.add_argument("--markdown", action="store_true", help="also print the rows as a markdown table")
     args = ap.parse_args(argv)

@@ -7,27 +7,29 @@ answers, as numpy arrays: ``{"policy": logits [B, S*S+1], "value": logit [B],
 
 The model is built in memory: ``policy.inference.ExportableGoNet`` (the batch
 norms folded as ``FusedGoNet`` folds them, the on-board mask applied) is traced
-by ``torch.jit`` and converted by OpenVINO's PyTorch frontend; no file is read
-or written. OpenVINO runs a graph of fixed input shapes fastest (1.51x the
-prepared PyTorch model at batch 8 on 19x19 against 1.22x with dynamic shapes;
-a dynamic batch axis alone cost 20%), so it is compiled once per (batch,
-height, width), on first use or ahead with ``prepare``, and the last
-``MAX_COMPILED`` compiled shapes are kept. Batch sizes are powers of two up to
-64 (``CHUNKS``): a batch of any other size runs as the chunks of its binary
-decomposition (13 = 8 + 4 + 1), which keeps the number of compiled shapes small
-without computing padding (padding 9 up to 16 made batch 9 0.76x PyTorch's
-speed; 8 + 1 is faster than PyTorch). The search's batches of 8 leaves and
-fewer take the shapes 1, 2, 4 and 8 of their board size.
+by ``torch.jit`` and converted by OpenVINO's PyTorch frontend (2-3 s for the
+bundled network); no file is read or written, and no ONNX package is needed.
+OpenVINO runs a graph of fixed input shapes fastest (a dynamic batch axis cost
+20% at batch 8), so it is compiled once per (batch, height, width), 0.2-0.5 s
+each, on first use or ahead with ``prepare``, and the last ``MAX_COMPILED``
+compiled shapes are kept. The batch sizes compiled are the powers of two up to
+64 (``CHUNKS``): a batch of another size runs as the chunks of its binary
+decomposition (13 = 8 + 4 + 1). Padding it up to the next compiled size
+instead lost to PyTorch just above each power of two (0.94x at 5, 0.76x at 9,
+0.62x at 17, one-off measurement); the chunks kept 1.16x or more at every
+size measured from 1 to 100. The search's batches of 8 leaves and fewer take the shapes 1,
+2, 4 and 8 of their board size.
 
-Settings: float32 (no bf16 even where the CPU has it: the outputs stay within
-1e-4 of PyTorch's), the latency hint (one stream), ``threads`` inference
-threads, no pinning of threads to cores (a machine shared with an opponent
-engine or other programs; pinning measured no faster alone).
+Settings: float32 (no bf16 even where the CPU has it: outputs within 1e-4 of
+PyTorch's), the latency hint (one stream), ``threads`` inference threads, no
+pinning of threads to cores (a machine shared with an opponent engine or other
+programs; pinning measured no faster alone).
 
-Measured on an Intel Xeon (AVX-512), one thread, 19x19, the bundled 6x32
-network (``bench/onnx_infer.py``): 2.1-2.5x PyTorch's positions/s at batch 1,
-1.4x at batch 8, 1.3x at batch 16 and 64; with 2 threads it lost (0.66-0.95x),
-hence ``selfplay.evaluators``' ``auto`` choice: OpenVINO only on one thread.
+Measured with ``bench/onnx_infer.py`` on an Intel Xeon (AVX-512) under load,
+one thread, the bundled 6x32 network, positions/s against the prepared PyTorch
+model: 19x19 2.1x at batch 1, 1.46x at 8, 1.41x at 16, 1.21x at 64; 9x9 3.3x
+at 1, 1.85x at 8. With 2 threads it lost (0.66-0.95x), hence
+``selfplay.evaluators.choose_backend``'s ``auto``: OpenVINO only on one thread.
 """
 
 from __future__ import annotations
