@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.genmove import positions  # noqa: E402
+from bench.genmove import position_options, positions  # noqa: E402
 from bench.infer import cpu_name  # noqa: E402
 from go_engine.gtp_client import GtpClient  # noqa: E402
 
@@ -102,16 +102,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--visits", type=int, default=200, help="visits a move of the fixed-visit genmove")
     ap.add_argument("--seconds", type=float, default=1.0, help="seconds a move of the timed genmove (0: none)")
-    ap.add_argument("--size", type=int, default=19)
-    ap.add_argument("--model", default=None, help="default: the bundled network")
-    ap.add_argument("--sgf", default=str(ROOT.parent / "shared" / "data" / "tom-9d"))
-    ap.add_argument("--positions", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=1)
+    position_options(ap, 20)
     ap.add_argument("--markdown", action="store_true", help="also print the summary as a markdown table")
     args = ap.parse_args()
     os.chdir(ROOT)
     games = positions(args.sgf, args.size, args.positions, args.seed)
-    print(json.dumps({"date": time.strftime("%Y-%m-%d"), "command": " ".join(["bench/backend_genmove.py"] + sys.argv[1:]),
+    print(json.dumps({"date": time.strftime("%Y-%m-%d"),
+                      "command": " ".join(["bench/backend_genmove.py"] + sys.argv[1:]),
                       "cpu": cpu_name(), "cores": os.cpu_count(), "positions": len(games),
                       "load_avg_1m": round(os.getloadavg()[0], 2)}), flush=True)
     fixed = interleaved(games, args, args.visits, None)
