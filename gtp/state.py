@@ -79,7 +79,7 @@ class EngineState:
         self.game = Game(self.size, self.komi, self.rules)
         self.player.reset()
         self.clock.new_game()
-        self._prepare_network()
+        self._warm_network()
 
     def set_komi(self, komi: float) -> None:
         """Play on under ``komi`` (``ValueError`` unless finite and within ``MAX_POINTS``)."""
@@ -109,7 +109,7 @@ class EngineState:
         self.game = game
         self.size, self.komi = game.size, game.komi
         self.player.reset()
-        self._prepare_network()
+        self._warm_network()
 
     def dead_stones(self, game: Game | None = None) -> list[str]:
         """Stones whose chain is owned by the opponent in most random playouts of the position."""
@@ -223,19 +223,19 @@ class EngineState:
             s.run(8, self.evaluator, batch_size=8)
         self.log(f"pondered {s.root_visits - start} visits")
 
-    def _prepare_network(self) -> None:
+    def _warm_network(self) -> None:
         """Have the evaluator make ready what the searches of this board size will run (OpenVINO compiles
         per input shape): when the board changes size, not in the next timed genmove."""
-        prepare = getattr(self.evaluator, "prepare", None)
-        if prepare is not None:
-            prepare(self.size)
+        warm_up = getattr(self.evaluator, "warm_up", None)
+        if warm_up is not None:
+            warm_up(self.size)
 
     def warm_up(self) -> float:
         """Load the compiled kernels and run the network once (its shapes for this board size made ready),
         before the first request, so that the first genmove under a clock does not pay for them; returns
         the seconds it took."""
         t0 = time.monotonic()
-        self._prepare_network()
+        self._warm_network()
         s = Search(Game(self.size, self.komi, self.rules), self.search_cfg, seed=self.player.seed)
         s.run(16, self.evaluator, batch_size=8)
         s.advance(s.choose_vertex())  # tree reuse, as after every move of a game

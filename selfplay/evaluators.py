@@ -136,6 +136,7 @@ class NetworkEvaluator:
         self.hits = self.misses = 0
 
     def _torch_model(self) -> None:
+        """The network on PyTorch: ``self.model``."""
         model = self._source
         if self._prepare:  # batch norm folded, channels_last, fused kernels: the same outputs, faster
             from policy.inference import prepare_for_inference
@@ -150,7 +151,7 @@ class NetworkEvaluator:
         self.backend, self._openvino = "torch", None
         self._torch_model()
 
-    def prepare(self, size: int, max_batch: int = 8) -> None:
+    def warm_up(self, size: int, max_batch: int = 8) -> None:
         """Make ready now what batches of up to ``max_batch`` leaves on ``size`` x ``size`` boards will
         run (OpenVINO compiles per input shape), so that no timed search pays for it."""
         if self._openvino is not None:

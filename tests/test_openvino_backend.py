@@ -133,7 +133,7 @@ def test_without_openvino_the_network_runs_on_torch_with_one_line(no_openvino, c
     assert err[0].endswith("the network runs on PyTorch")
     leaves = _leaves([Game(9)])
     np.testing.assert_array_equal(ev(leaves).priors, NetworkEvaluator(model)(leaves).priors)
-    ev.prepare(19)  # nothing to compile on torch
+    ev.warm_up(19)  # nothing to compile on torch
 
 
 def test_a_shape_openvino_cannot_compile_falls_back_to_torch(capsys, monkeypatch):
