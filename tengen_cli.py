@@ -46,9 +46,9 @@ def cmd_play(args: argparse.Namespace) -> int:
     from gtp.terminal import play_terminal
 
     with open(args.log or os.devnull, "a", encoding="utf-8") as log:  # never between the board's lines
-        engine = build_engine(args.model, args.device, threads=args.threads, visits=args.visits, size=args.size,
-                              komi=args.komi, rules=args.rules, seed=args.seed, resign_threshold=args.resign_threshold,
-                              log=log)
+        engine = build_engine(args.model, args.device, threads=args.threads, backend=args.backend,
+                              visits=args.visits, size=args.size, komi=args.komi, rules=args.rules, seed=args.seed,
+                              resign_threshold=args.resign_threshold, log=log)
         return play_terminal(engine, color=args.color)
 
 
@@ -116,28 +116,28 @@ def cmd_gtp(args: argparse.Namespace) -> int:
     """A GTP engine on stdin/stdout, for GUIs and servers."""
     from gtp.engine import run_gtp
 
-    return run_gtp(model=args.model, device=args.device, threads=args.threads, visits=args.visits,
-                   resign_threshold=args.resign_threshold, playouts=args.playouts, size=args.size, komi=args.komi,
-                   rules=args.rules, seed=args.seed, analysis_interval=args.analysis_interval, ponder=args.ponder,
-                   move_seconds=args.move_seconds, random_moves=args.random_moves, file_commands=args.file_commands,
-                   dead_stones=args.dead_stones)
+    return run_gtp(model=args.model, device=args.device, threads=args.threads, backend=args.backend,
+                   visits=args.visits, resign_threshold=args.resign_threshold, playouts=args.playouts,
+                   size=args.size, komi=args.komi, rules=args.rules, seed=args.seed,
+                   analysis_interval=args.analysis_interval, ponder=args.ponder, move_seconds=args.move_seconds,
+                   random_moves=args.random_moves, file_commands=args.file_commands, dead_stones=args.dead_stones)
 
 
 def cmd_analysis(args: argparse.Namespace) -> int:
     """KataGo's JSON analysis engine on stdin/stdout, for KaTrain and review tools."""
     from gtp.analysis_engine import run_analysis
 
-    return run_analysis(model=args.model, device=args.device, threads=args.threads, playouts=args.playouts,
-                        cache=args.cache, max_visits=args.visits, positions=args.positions, leaves=args.leaves,
-                        report_as=args.report_as, seed=args.seed)
+    return run_analysis(model=args.model, device=args.device, threads=args.threads, backend=args.backend,
+                        playouts=args.playouts, cache=args.cache, max_visits=args.visits, positions=args.positions,
+                        leaves=args.leaves, report_as=args.report_as, seed=args.seed)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Every move of a game analysed: an annotated SGF and a graph."""
     from gtp.review import run_review
 
-    return run_review(args.sgf, model=args.model, device=args.device, threads=args.threads, visits=args.visits,
-                      out=args.out, png=args.png, game=args.game, mistakes=args.mistakes,
+    return run_review(args.sgf, model=args.model, device=args.device, threads=args.threads, backend=args.backend,
+                      visits=args.visits, out=args.out, png=args.png, game=args.game, mistakes=args.mistakes,
                       positions=args.positions, progress=not args.quiet)
 
 
@@ -360,6 +360,15 @@ KOMI_NOTE = ("defaults differ by board: 7.5 for 19x19 (gtp, play, match, playout
              "at most 1000 either way")
 
 
+def _backend_option(p: argparse.ArgumentParser, default: str) -> None:
+    from selfplay.evaluators import BACKENDS
+
+    p.add_argument("--backend", choices=BACKENDS, default=default,
+                   help="what runs the network on the CPU: torch (PyTorch), openvino (pip install tengen[openvino]; "
+                        "PyTorch if it fails), auto: OpenVINO where it is installed and the network runs on one "
+                        "thread (--threads 1), where it is faster")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line. Defaults come from the classes and functions that own them, not from here."""
     from go_engine import Game
@@ -405,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     _rules_option(p, eo.rules, "the rules, until the GUI sets others")
     p.add_argument("--device", type=DEVICE, default="cpu", help="where the network runs: cpu, cuda, cuda:N, mps, auto")
     p.add_argument("--threads", type=_whole(1), default=None, help="CPU threads for the network (default: torch's)")
+    _backend_option(p, eo.backend)
     p.add_argument("--analysis-interval", type=POSITIVE, default=eo.analysis_interval,
                    help="seconds between analysis lines when the request names no interval")
     p.add_argument("--move-seconds", type=POSITIVE, default=eo.move_seconds,
@@ -438,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--playouts", type=_whole(1), default=4, help="random playouts per leaf without a model")
     p.add_argument("--device", type=DEVICE, default="cpu", help="where the network runs: cpu, cuda, cuda:N, mps")
     p.add_argument("--threads", type=_whole(1), default=None, help="CPU threads for the network (default: torch's)")
+    _backend_option(p, eo.backend)
     p.add_argument("--seed", type=_whole(0), default=0, help="seed of the searches")
     p.set_defaults(func=cmd_analysis)
 
@@ -453,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=MODEL, default=None, help="as for tengen gtp; none: random playouts")
     p.add_argument("--device", type=DEVICE, default="cpu", help="where the network runs: cpu, cuda, cuda:N, mps")
     p.add_argument("--threads", type=_whole(1), default=None, help="CPU threads for the network (default: torch's)")
+    _backend_option(p, eo.backend)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_review)
 
@@ -588,6 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="win rate to resign at; 0 never resigns")
     p.add_argument("--device", type=DEVICE, default="cpu", help="where the network runs: cpu, cuda, cuda:N, mps, auto")
     p.add_argument("--threads", type=_whole(1), default=None, help="CPU threads for the network (default: torch's)")
+    _backend_option(p, eo.backend)
     p.add_argument("--seed", type=_whole(0), default=eo.seed, help="seed of the searches (default: 0)")
     p.add_argument("--log", default=None,
                    help="file for the engine's log (its moves, win rates and visits); default: none, so that "

@@ -47,14 +47,19 @@ def positions(sgf: str, size: int, n: int, seed: int) -> list[list[tuple[str, st
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--visits", type=int, nargs="+", default=[1, 100, 800])
+def position_options(ap: argparse.ArgumentParser, count: int) -> None:
+    """The options of the engine's network and of the positions it is timed on (``count`` by default)."""
     ap.add_argument("--size", type=int, default=19)
     ap.add_argument("--model", default=None, help="default: the bundled network")
     ap.add_argument("--sgf", default=str(ROOT.parent / "shared" / "data" / "tom-9d"))
-    ap.add_argument("--positions", type=int, default=5)
+    ap.add_argument("--positions", type=int, default=count)
     ap.add_argument("--seed", type=int, default=1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--visits", type=int, nargs="+", default=[1, 100, 800])
+    position_options(ap, 5)
     ap.add_argument("--device", default="cpu", help="the network's device: cpu, cuda")
     args = ap.parse_args()
     os.chdir(ROOT)

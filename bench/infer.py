@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from go_engine.features import P_ON_BOARD  # noqa: E402
 from policy.inference import _onednn_works, prepare_for_inference  # noqa: E402
 from policy.model import GoNet, NetConfig  # noqa: E402
 from policy.modelfile import load_model  # noqa: E402
@@ -47,12 +48,13 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def random_inputs(batch: int, size: int, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Planes like the feature kernels': sparse binary stone planes, a full on-board mask."""
+def random_inputs(batch: int, size: int, seed: int, device: torch.device,
+                  cfg: NetConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Planes like the feature kernels' for ``cfg``'s network: sparse binary planes, a full on-board mask."""
     g = torch.Generator().manual_seed(seed)
-    planes = (torch.rand(batch, 24, size, size, generator=g) < 0.15).float()
-    planes[:, 23] = 1.0
-    globs = torch.rand(batch, 6, generator=g)
+    planes = (torch.rand(batch, cfg.in_planes, size, size, generator=g) < 0.15).float()
+    planes[:, P_ON_BOARD] = 1.0
+    globs = torch.rand(batch, cfg.in_globals, generator=g)
     return planes.to(device), globs.to(device)
 
 
@@ -61,9 +63,12 @@ def make_model(args) -> GoNet:
         model, _ = load_model(args.model)
         return model.eval()
     torch.manual_seed(0)
-    model = GoNet(NetConfig(blocks=args.blocks, channels=args.channels))
-    # a trained network's batch norms are not the identity: give them some statistics
-    g = torch.Generator().manual_seed(1)
+    return randomize_batchnorm(GoNet(NetConfig(blocks=args.blocks, channels=args.channels)))
+
+
+def randomize_batchnorm(model: GoNet, seed: int = 1) -> GoNet:
+    """``model`` in eval mode with batch-norm statistics unlike the identity, as a trained network's are."""
+    g = torch.Generator().manual_seed(seed)
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             n = m.num_features
@@ -98,7 +103,7 @@ def bench_device(device: torch.device, model: GoNet, args) -> None:
             return plain(p, g)
 
     for batch in args.batches:
-        planes, globs = random_inputs(batch, args.size, batch, device)
+        planes, globs = random_inputs(batch, args.size, batch, device, model.cfg)
         fns = {"plain": plain_fn, "optimized": fast}
         if compiled is not None:
             fns["compiled"] = compiled

@@ -52,6 +52,8 @@ from go_engine.game import Game, IllegalMove
 from go_engine.rules import HANDICAP_BONUS, katago_rules
 from selfplay.search import Search, SearchConfig, search_round
 
+from .state import EngineOptions
+
 VERSION = "1.15.3"  # the KataGo analysis protocol version whose fields Tengen answers with
 DEFAULT_PV_LEN = 15  # moves after the first, KataGo's analysisPVLen
 DEFAULT_CACHE = 1 << 15  # positions whose network answers are kept (about 100 MB on 19x19)
@@ -608,17 +610,17 @@ def _turn_games(size: int, komi: float, rules, setup: list[tuple[str, int]], fir
 
 
 def run_analysis(model: str | None = None, device: str = "cpu", threads: int | None = None,
-                 playouts: int = 4, cache: int = DEFAULT_CACHE, stdin: TextIO | None = None,
-                 stdout: TextIO | None = None, **options) -> int:
-    """Entry point of ``tengen analysis``: load the network (``"none"``: random playouts), with a cache
-    of ``cache`` positions, and serve."""
+                 playouts: int = 4, cache: int = DEFAULT_CACHE, backend: str = EngineOptions.backend,
+                 stdin: TextIO | None = None, stdout: TextIO | None = None, **options) -> int:
+    """Entry point of ``tengen analysis``: load the network (``"none"``: random playouts) on ``backend``
+    (``selfplay.evaluators.BACKENDS``), with a cache of ``cache`` positions, and serve."""
     from selfplay.evaluators import load_evaluator
 
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    evaluator = load_evaluator(model, device, playouts=playouts, cache_size=cache)
+    evaluator = load_evaluator(model, device, playouts=playouts, cache_size=cache, backend=backend)
     engine = AnalysisEngine(evaluator, **options)
     engine.log("Tengen analysis engine ready: one JSON query per line")
     return engine.run(stdin, stdout)

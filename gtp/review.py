@@ -25,6 +25,7 @@ from go_engine.atomic import atomic_write_bytes
 from go_engine.sgf import read_sgf_file, write_sgf
 
 from .analysis_engine import DEFAULT_CACHE, AnalysisEngine
+from .state import EngineOptions
 
 MIN_LOSS = 1.0  # points a move must lose to be marked as a mistake
 VERY_BAD = 6.0  # points from which a mistake is marked BM[2]
@@ -234,15 +235,16 @@ def review(path: str | Path, visits: int = 100, out: str | Path | None = None, p
 
 
 def run_review(path: str, model: str | None = None, device: str = "cpu", threads: int | None = None,
-               **options) -> int:
-    """Entry point of ``tengen review``: the review's files, and its mistakes on stdout."""
+               backend: str = EngineOptions.backend, **options) -> int:
+    """Entry point of ``tengen review``: the review's files, and its mistakes on stdout (the network on
+    ``backend``: ``selfplay.evaluators.BACKENDS``)."""
     from selfplay.evaluators import load_evaluator
 
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    evaluator = load_evaluator(model, device, playouts=4, cache_size=DEFAULT_CACHE)
+    evaluator = load_evaluator(model, device, playouts=4, cache_size=DEFAULT_CACHE, backend=backend)
     r = review(path, evaluator=evaluator, **options)
     for note in r.notes:
         print(f"note: {note}", file=sys.stderr)

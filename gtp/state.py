@@ -40,6 +40,7 @@ class EngineOptions:
     visits: int = 200  # per move, those of the subtree kept from the last move included; 1: no search
     resign_threshold: float = 0.1  # win rate; 0 never resigns
     playouts: int = 4  # random playouts per leaf, without a network
+    backend: str = "auto"  # where the network runs: selfplay.evaluators.BACKENDS
     size: int = 19
     komi: float = 7.5
     rules: str = "chinese"
@@ -89,6 +90,7 @@ class EngineState:
         self.game = Game(self.size, self.komi, self.rules)
         self.player.reset()
         self.clock.new_game()
+        self._warm_network()
 
     def set_komi(self, komi: float) -> None:
         """Play on under ``komi`` (``ValueError`` unless finite and within ``MAX_POINTS``)."""
@@ -119,6 +121,7 @@ class EngineState:
         self.game = game
         self.size, self.komi = game.size, game.komi
         self.player.reset()
+        self._warm_network()
 
     def final_ownership(self, game: Game | None = None, visits: int = DEAD_STONE_VISITS,
                         source: str | None = None) -> np.ndarray:
@@ -255,10 +258,19 @@ class EngineState:
             s.run(8, self.evaluator, batch_size=8)
         self.log(f"pondered {s.root_visits - start} visits")
 
+    def _warm_network(self) -> None:
+        """Have the evaluator make ready what the searches of this board size will run (OpenVINO compiles
+        per input shape): when the board changes size, not in the next timed genmove."""
+        warm_up = getattr(self.evaluator, "warm_up", None)
+        if warm_up is not None:
+            warm_up(self.size)
+
     def warm_up(self) -> float:
-        """Load the compiled kernels and run the network once, before the first request, so that the
-        first genmove under a clock does not pay for them; returns the seconds it took."""
+        """Load the compiled kernels and run the network once (its shapes for this board size made ready),
+        before the first request, so that the first genmove under a clock does not pay for them; returns
+        the seconds it took."""
         t0 = time.monotonic()
+        self._warm_network()
         s = Search(Game(self.size, self.komi, self.rules), self.search_cfg, seed=self.player.seed)
         s.run(16, self.evaluator, batch_size=8)
         s.advance(s.choose_vertex())  # tree reuse, as after every move of a game

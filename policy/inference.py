@@ -50,7 +50,7 @@ from go_engine.features import P_ON_BOARD
 
 from .model import GoNet
 
-__all__ = ["FusedGoNet", "CompiledGoNet", "prepare_for_inference"]
+__all__ = ["FusedGoNet", "CompiledGoNet", "ExportableGoNet", "OUTPUTS", "prepare_for_inference"]
 
 _CL = torch.channels_last
 
@@ -332,6 +332,25 @@ class _FullBoard(nn.Module):
 
     def forward(self, planes: torch.Tensor, globs: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.net._forward(planes, globs, None, planes[:, P_ON_BOARD:P_ON_BOARD + 1].sum(dim=(2, 3)), self.ops)
+
+
+OUTPUTS = ("policy", "value", "score", "ownership")  # ``ExportableGoNet``'s outputs, in order
+
+
+class ExportableGoNet(nn.Module):
+    """``FusedGoNet``'s folded graph on the plain ops, for exporters and tracers (ONNX, OpenVINO): the
+    on-board mask always applied, so that one graph gives ``GoNet``'s outputs for any board, and the
+    outputs as a tuple in ``OUTPUTS`` order."""
+
+    def __init__(self, model: GoNet) -> None:
+        super().__init__()
+        self.net = FusedGoNet(model, onednn=False)
+        self.ops = _Ops(False)
+
+    def forward(self, planes: torch.Tensor, globs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        mask = planes[:, P_ON_BOARD:P_ON_BOARD + 1]
+        out = self.net._forward(planes, globs, mask, mask.sum(dim=(2, 3)), self.ops)
+        return tuple(out[k] for k in OUTPUTS)
 
 
 class CompiledGoNet(nn.Module):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -23,7 +24,8 @@ from go_engine.playout import k_playouts
 
 from .search import Evaluation, LeafBatch
 
-__all__ = ["UniformEvaluator", "NetworkEvaluator", "PlayoutEvaluator", "leaf_features", "load_evaluator"]
+__all__ = ["BACKENDS", "UniformEvaluator", "NetworkEvaluator", "PlayoutEvaluator", "choose_backend", "leaf_features",
+           "load_evaluator"]
 
 
 class UniformEvaluator:
@@ -58,6 +60,33 @@ def leaf_features(leaves: LeafBatch, num_planes: int = NUM_PLANES, sym: int = 0)
     return planes, np.stack(globs)
 
 
+BACKENDS = ("auto", "torch", "openvino")  # where ``NetworkEvaluator`` runs the network
+
+
+def choose_backend(backend: str, device: str = "cpu") -> str:
+    """``"torch"`` or ``"openvino"`` for ``backend`` (one of ``BACKENDS``) on ``device``. ``"auto"``
+    is OpenVINO where it is installed, the device is the CPU and torch runs on one thread (where
+    it measured faster: policy/openvino_backend.py), else PyTorch."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    cpu = str(device) == "cpu"
+    if backend == "openvino" and not cpu:
+        raise ValueError(f"the openvino backend runs the network on the CPU, not on device {device}")
+    if backend == "auto":
+        import importlib.util
+
+        import torch
+
+        one_thread = torch.get_num_threads() == 1
+        return "openvino" if cpu and one_thread and importlib.util.find_spec("openvino") else "torch"
+    return backend
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 class NetworkEvaluator:
     """Everything a ``GoNet`` (or any module with its forward signature) says, on ``device``.
 
@@ -68,6 +97,13 @@ class NetworkEvaluator:
     identity symmetry; ``with_symmetry`` gives an evaluator that reads them
     under another one (KataGo's ``kata-raw-nn SYMMETRY``).
 
+    ``backend`` (``BACKENDS``, see ``choose_backend``): ``"torch"`` runs the
+    model itself (``prepare``: as ``policy.inference.prepare_for_inference``
+    makes it ready), ``"openvino"`` a ``GoNet`` compiled by OpenVINO with torch's
+    thread count (``policy.openvino_backend``). When OpenVINO cannot be imported,
+    or fails to convert or compile, the network runs on PyTorch from then on,
+    said in one line on stderr; ``backend`` names what runs.
+
     ``cache_size`` > 0 keeps the answers for that many positions (least recently
     used out first), keyed by a 128-bit digest of the network's inputs, as
     KataGo's network cache: a position met again (a transposition, or the same
@@ -76,18 +112,27 @@ class NetworkEvaluator:
 
     needs_history = True
 
-    def __init__(self, model, device: str = "cpu", prepare: bool = True, cache_size: int = 0) -> None:
+    def __init__(self, model, device: str = "cpu", prepare: bool = True, cache_size: int = 0,
+                 backend: str = "torch") -> None:
         import torch
 
         self.torch = torch
         self.num_planes = model.cfg.in_planes  # the feature version's planes the network reads
-        model = model.to(device).eval()
-        if prepare:  # batch norm folded, channels_last, fused kernels: the same outputs, faster
-            from policy.inference import prepare_for_inference
-
-            model = prepare_for_inference(model, device)
-        self.model = model
         self.device = device
+        self.backend = choose_backend(backend, device)
+        self._source = model.to(device).eval()
+        self._prepare = prepare
+        self.model = None  # the torch module, made when the backend is torch
+        self._openvino = None
+        if self.backend == "openvino":
+            try:
+                from policy.openvino_backend import OpenVinoNet
+
+                self._openvino = OpenVinoNet(self._source, threads=torch.get_num_threads())
+            except Exception as e:  # noqa: BLE001 - not installed, or it cannot convert this network
+                self._fall_back(e)
+        if self.backend == "torch":
+            self._torch_model()
         self.cache_size = cache_size
         self._cache: OrderedDict[bytes, tuple] = OrderedDict()
         self.hits = self.misses = 0
@@ -102,17 +147,50 @@ class NetworkEvaluator:
         other.symmetry, other.cache_size, other._cache = sym, 0, OrderedDict()
         return other
 
+    def _torch_model(self) -> None:
+        """The network on PyTorch: ``self.model``."""
+        model = self._source
+        if self._prepare:  # batch norm folded, channels_last, fused kernels: the same outputs, faster
+            from policy.inference import prepare_for_inference
+
+            model = prepare_for_inference(model, self.device)
+        self.model = model
+
+    def _fall_back(self, e: BaseException) -> None:
+        """Run on PyTorch from now on, after OpenVINO failed with ``e``."""
+        print(f"tengen: OpenVINO failed ({type(e).__name__}: {' '.join(str(e).split())[:300]}); "
+              "the network runs on PyTorch", file=sys.stderr, flush=True)
+        self.backend, self._openvino = "torch", None
+        self._torch_model()
+
+    def warm_up(self, size: int, max_batch: int = 8) -> None:
+        """Make ready now what batches of up to ``max_batch`` leaves on ``size`` x ``size`` boards will
+        run (OpenVINO compiles per input shape), so that no timed search pays for it."""
+        if self._openvino is not None:
+            try:
+                self._openvino.prepare(size, size, max_batch)
+            except Exception as e:  # noqa: BLE001 - a shape OpenVINO cannot compile
+                self._fall_back(e)
+
     def clear_cache(self) -> None:
         self._cache.clear()
 
-    def _network(self, planes: np.ndarray, globs: np.ndarray) -> list[np.ndarray]:
+    def _outputs(self, planes: np.ndarray, globs: np.ndarray) -> dict[str, np.ndarray]:
+        """The network's outputs (``GoNet``'s, float32 numpy) for these inputs."""
+        if self._openvino is not None:
+            try:
+                return self._openvino(planes, globs)
+            except Exception as e:  # noqa: BLE001 - a shape OpenVINO cannot compile
+                self._fall_back(e)
         torch = self.torch
         with torch.inference_mode():
             out = self.model(torch.from_numpy(planes).to(self.device, torch.float32),
                              torch.from_numpy(globs).to(self.device))
-            pri = torch.softmax(out["policy"].float(), dim=1)
-            val = torch.tanh(out["value"].float() * 0.5)
-            return [t.cpu().numpy() for t in (pri, val, out["score"].float(), out["ownership"].float())]
+            return {k: v.float().cpu().numpy() for k, v in out.items()}
+
+    def _network(self, planes: np.ndarray, globs: np.ndarray) -> list[np.ndarray]:
+        out = self._outputs(planes, globs)
+        return [_softmax(out["policy"]), np.tanh(out["value"] * 0.5), out["score"], out["ownership"]]
 
     def __call__(self, leaves: LeafBatch) -> Evaluation:
         planes, globs = leaf_features(leaves, self.num_planes, self.symmetry)
@@ -195,14 +273,14 @@ class PlayoutEvaluator:
 
 
 def load_evaluator(model: str | None, device: str = "cpu", playouts: int | None = None, seed: int = 0,
-                   cache_size: int = 0):
+                   cache_size: int = 0, backend: str = "torch"):
     """The ``NetworkEvaluator`` of ``model`` (default: ``$TENGEN_MODEL``, else the bundled network;
-    ``cache_size``: see there); for ``"none"``, a ``PlayoutEvaluator`` with ``playouts`` per leaf, or a
-    ``UniformEvaluator`` without ``playouts``."""
+    ``cache_size``, ``backend``: see there); for ``"none"``, a ``PlayoutEvaluator`` with ``playouts`` per
+    leaf, or a ``UniformEvaluator`` without ``playouts``."""
     from policy.modelfile import load_model, resolve_model
 
     path = resolve_model(model)
     if path is None:
         return UniformEvaluator() if playouts is None else PlayoutEvaluator(playouts, seed)
     net, _info = load_model(path, device)
-    return NetworkEvaluator(net, device, cache_size=cache_size)
+    return NetworkEvaluator(net, device, cache_size=cache_size, backend=backend)

@@ -1,0 +1,188 @@
+"""The OpenVINO backend (policy/openvino_backend.py) and the evaluator's choice of backend (selfplay/evaluators.py)."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from go_engine.features import P_ON_BOARD, planes_for
+from go_engine.game import Game
+from gtp.engine import GtpEngine
+from policy.model import NetConfig
+from policy.openvino_backend import CHUNKS, chunks
+from selfplay.evaluators import NetworkEvaluator, choose_backend
+from tests.test_evaluators import _leaves
+from tests.test_inference import KEYS, random_bn_model
+
+TOL = 1e-3  # the issue's bar for adopting a backend: outputs equal within it
+
+
+def small(version: int) -> NetConfig:
+    return NetConfig(blocks=3, channels=16, gpool_channels=8, gpool_every=2, head_channels=8, value_hidden=16,
+                     in_planes=planes_for(version))
+
+
+@pytest.fixture
+def threads():
+    """Restores torch's thread count after a test that sets it."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def no_openvino(monkeypatch):
+    """OpenVINO as if not installed: its import fails."""
+    monkeypatch.setitem(sys.modules, "openvino", None)
+
+
+def _inputs(batch: int, size: int, in_planes: int, seed: int, board: int | None = None):
+    """Sparse binary planes (uint8, as the feature kernels give them) and globals; ``board`` < ``size``
+    puts a smaller board in the corner of every position."""
+    rng = np.random.default_rng(seed)
+    planes = (rng.random((batch, in_planes, size, size)) < 0.2).astype(np.uint8)
+    planes[:, P_ON_BOARD] = 1
+    if board is not None:
+        planes[:, :, board:, :] = 0
+        planes[:, :, :, board:] = 0
+        planes[:, P_ON_BOARD, :board, :board] = 1
+    return planes, rng.random((batch, 6), dtype=np.float32)
+
+
+def test_chunks_are_compiled_sizes_that_add_up():
+    for n in range(0, 300):
+        c = chunks(n)
+        assert sum(c) == n and set(c) <= set(CHUNKS) and c == sorted(c, reverse=True)
+        assert len(c) <= n // CHUNKS[0] + len(CHUNKS) - 1
+    assert chunks(8) == [8] and chunks(13) == [8, 4, 1] and chunks(130) == [64, 64, 2]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_outputs_match_the_torch_model(version):
+    pytest.importorskip("openvino")
+    from policy.openvino_backend import OpenVinoNet
+
+    model = random_bn_model(small(version), seed=version)
+    net = OpenVinoNet(model, threads=1)
+    for size in (9, 19):
+        for batch in (1, 5, 8, 20):
+            planes, globs = _inputs(batch, size, model.cfg.in_planes, seed=batch + size)
+            got = net(planes, globs)
+            with torch.no_grad():
+                want = model(torch.from_numpy(planes).float(), torch.from_numpy(globs))
+            for k in KEYS:
+                assert got[k].shape == tuple(want[k].shape) and got[k].dtype == np.float32, (size, batch, k)
+                np.testing.assert_allclose(got[k], want[k].numpy(), rtol=0, atol=TOL, err_msg=f"{size} {batch} {k}")
+    # a 9x9 board in 13x13 tensors: the on-board mask is honoured, as by the torch model
+    planes, globs = _inputs(3, 13, model.cfg.in_planes, seed=7, board=9)
+    got = net(planes, globs)
+    with torch.no_grad():
+        want = model(torch.from_numpy(planes).float(), torch.from_numpy(globs))
+    for k in KEYS:
+        np.testing.assert_allclose(got[k], want[k].numpy(), rtol=0, atol=TOL, err_msg=k)
+    assert {b for b, _, _ in net._compiled} == {1, 2, 4, 8, 16}  # 5 = 4 + 1, 20 = 16 + 4, 3 = 2 + 1
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_evaluator_on_openvino_gives_what_it_gives_on_torch(version, threads):
+    pytest.importorskip("openvino")
+    model = random_bn_model(small(version), seed=10 + version)
+    games = [Game(9), Game(9), Game(9)]
+    games[1].play("E5")
+    games[2].play("C3")
+    games[2].play("G7")
+    leaves = _leaves(games)
+    on_torch = NetworkEvaluator(model, backend="torch")
+    on_ov = NetworkEvaluator(model, backend="openvino", cache_size=16)
+    assert (on_torch.backend, on_ov.backend, on_ov.num_planes) == ("torch", "openvino", planes_for(version))
+    a, b = on_torch(leaves), on_ov(leaves)
+    for field in ("priors", "values", "scores", "ownership"):
+        np.testing.assert_allclose(getattr(b, field), getattr(a, field), rtol=0, atol=TOL, err_msg=field)
+    again = on_ov(leaves)  # from the cache
+    assert on_ov.hits == 3 and np.array_equal(again.priors, b.priors)
+
+
+def test_auto_takes_openvino_only_on_one_cpu_thread(threads, monkeypatch):
+    pytest.importorskip("openvino")
+    threads(1)
+    assert choose_backend("auto") == "openvino"
+    assert choose_backend("auto", "cuda") == "torch"
+    assert choose_backend("torch") == "torch"
+    threads(2)
+    assert choose_backend("auto") == "torch"
+    assert choose_backend("openvino") == "openvino"  # asked for: with any thread count
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    threads(1)
+    assert choose_backend("auto") == "torch"
+
+
+def test_bad_backend_names_and_devices_are_refused():
+    with pytest.raises(ValueError, match="backend must be one of auto, torch, openvino, got 'onnx'"):
+        choose_backend("onnx")
+    with pytest.raises(ValueError, match="runs the network on the CPU, not on device cuda"):
+        choose_backend("openvino", "cuda")
+
+
+def test_without_openvino_the_network_runs_on_torch_with_one_line(no_openvino, capsys):
+    model = random_bn_model(small(2), seed=3)
+    ev = NetworkEvaluator(model, backend="openvino")
+    err = capsys.readouterr().err.splitlines()
+    assert ev.backend == "torch" and len(err) == 1
+    assert err[0].startswith("tengen: OpenVINO failed (ModuleNotFoundError: import of openvino halted")
+    assert err[0].endswith("the network runs on PyTorch")
+    leaves = _leaves([Game(9)])
+    np.testing.assert_array_equal(ev(leaves).priors, NetworkEvaluator(model)(leaves).priors)
+    ev.warm_up(19)  # nothing to compile on torch
+
+
+def test_a_shape_openvino_cannot_compile_falls_back_to_torch(capsys, monkeypatch):
+    pytest.importorskip("openvino")
+    from policy.openvino_backend import OpenVinoNet
+
+    def fail(self, batch, height, width):
+        raise RuntimeError(f"cannot compile\n{batch}x{height}x{width}")
+
+    model = random_bn_model(small(2), seed=4)
+    ev = NetworkEvaluator(model, backend="openvino")
+    monkeypatch.setattr(OpenVinoNet, "_request", fail)
+    leaves = _leaves([Game(9), Game(9)])
+    got = ev(leaves)
+    err = capsys.readouterr().err.splitlines()
+    assert ev.backend == "torch" and err == [
+        "tengen: OpenVINO failed (RuntimeError: cannot compile 2x9x9); the network runs on PyTorch"]
+    np.testing.assert_array_equal(got.values, NetworkEvaluator(model)(leaves).values)
+    ev(leaves)
+    assert capsys.readouterr().err == ""  # said once
+
+
+def test_gtp_warm_up_and_boardsize_compile_what_genmove_runs(threads):
+    pytest.importorskip("openvino")
+    threads(1)
+    model = random_bn_model(small(2), seed=5)
+    engine = GtpEngine(model, visits=40, size=13, seed=0)  # backend auto: OpenVINO on one thread
+    ov = engine.evaluator._openvino
+    assert engine.evaluator.backend == "openvino" and ov.threads == 1
+    engine.warm_up()
+    assert {(b, h) for b, h, _ in ov._compiled} == {(1, 13), (2, 13), (4, 13), (8, 13)}
+    for size in (13, 9):
+        assert engine.handle(f"boardsize {size}")[1]
+        compiled = list(ov._compiled)
+        answer, ok, _ = engine.handle("genmove b")
+        assert ok and answer.startswith("= "), answer
+        assert list(ov._compiled) != [] and set(ov._compiled) == set(compiled)  # nothing compiled while timed
+    assert {(1, 9), (8, 9)} <= {(b, h) for b, h, _ in ov._compiled}
+
+
+@pytest.mark.parametrize("command", ["gtp", "play", "analysis", "review"])
+def test_commands_take_a_backend(command, tmp_path):
+    from tengen_cli import build_parser
+
+    sgf = tmp_path / "g.sgf"
+    sgf.write_text("(;GM[1]SZ[9];B[ee])")
+    head = [command] + ([str(sgf)] if command == "review" else [])
+    parser = build_parser()
+    assert parser.parse_args(head).backend == "auto"
+    assert parser.parse_args(head + ["--backend", "openvino"]).backend == "openvino"
+    with pytest.raises(SystemExit):
+        parser.parse_args(head + ["--backend", "onnx"])
