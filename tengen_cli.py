@@ -54,7 +54,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def cmd_data_build(args: argparse.Namespace) -> int:
     """SGF records in, training shards out: exit 1 when no game is kept, 2 for bad arguments or inputs."""
-    from policy.databuild import BuildOptions, build, why_empty
+    from policy.data.build import BuildOptions, build, why_empty
 
     try:
         opts = BuildOptions(size=None if args.size == 0 else args.size, min_rank=args.min_rank,
@@ -375,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     from go_engine.features import FEATURE_PLANES
     from go_engine.gtp_client import Limit
     from gtp.state import DEAD_STONE_SOURCES, EngineOptions
-    from policy.databuild import BuildOptions
+    from policy.data.build import BuildOptions
     from policy.model import NetConfig
     from policy.train import TrainConfig
     from selfplay.loop import LoopConfig, final_eval

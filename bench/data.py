@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from go_engine.sgf import SgfError, iter_sgf  # noqa: E402
+from policy.data.build import BuildOptions, build, to_record  # noqa: E402
 from policy.data.loader import PositionLoader  # noqa: E402
-from policy.databuild import BuildOptions, build, to_record  # noqa: E402
 
 
 def baseline(files: list[Path]) -> dict:

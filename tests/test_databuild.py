@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import policy.databuild as databuild
+import policy.data.build as databuild
 from go_engine.sgf import ReadStats, read_sgf_inputs
+from policy.data.build import BuildOptions, build, is_validation, rank_value, why_empty
 from policy.data.loader import PositionLoader
 from policy.data.shards import read_shard
-from policy.databuild import BuildOptions, build, is_validation, rank_value, why_empty
 from tengen_cli import main
 
 GAME = "(;GM[1]FF[4]SZ[{size}]KM[{komi}]PB[b]PW[w]BR[{br}]WR[{wr}]RE[{re}]{extra};B[{m1}];W[dd];B[pq];W[qd];B[dq]{tail})"
