@@ -19,15 +19,38 @@ import numpy as np
 import pytest
 
 from go_engine import Game
+from selfplay.search import SearchConfig
 
 HERE = Path(__file__).parent / "sabaki"
 ROOT = Path(__file__).parent.parent
 VERTEX = r"(?:[A-HJ-T](?:[1-9]|1[0-9])|pass)"
-LZ_INFO = re.compile(rf"info move ({VERTEX}) visits (\d+) winrate (\d+) prior (\d+) lcb (\d+) order (\d+) "
+LZ_INFO = re.compile(rf"info move ({VERTEX}) visits (\d+) winrate (\d+) prior (\d+) lcb (-?\d+) order (\d+) "
                      rf"pv ((?:{VERTEX} ?)+?)(?= info |$)")
-KATA_INFO = re.compile(rf"info move ({VERTEX}) visits (\d+) utility (-?[\d.]+) winrate ([\d.]+) "
-                       rf"scoreMean (-?[\d.]+) scoreLead (-?[\d.]+) prior ([\d.]+) lcb ([\d.]+) order (\d+) "
+KATA_NUMBER = r"-?\d+(?:\.\d+)?"
+KATA_INFO = re.compile(rf"info move ({VERTEX}) ((?:[a-zA-Z]+ {KATA_NUMBER} )+)"
                        rf"pv ((?:{VERTEX} ?)+?)(?= info | ownership |$)")
+KATA_FIELDS = ("visits", "utility", "winrate", "scoreMean", "scoreLead", "prior", "lcb", "order")
+
+
+def kata_infos(line: str) -> list[dict]:
+    """The candidates of one kata-analyze line as dicts of KataGo's field names (move, pv and numbers)."""
+    out = []
+    for move, fields, pv in KATA_INFO.findall(line):
+        words = fields.split()
+        info = {k: float(v) for k, v in zip(words[::2], words[1::2], strict=True)}
+        out.append({"move": move, "pv": pv.split(), **info})
+    return out
+
+
+def assert_analysis_order(visits: list[float], lcbs: list[float]) -> None:
+    """Candidates in genmove's order: those with enough visits for the LCB check first, by LCB, then the
+    rest by visits (the ranking of selfplay.search, as in Leela Zero and KataGo)."""
+    cfg = SearchConfig()
+    well = [v >= max(cfg.lcb_min_visits, cfg.lcb_min_fraction * max(visits)) and v >= 2 for v in visits]
+    k = well.index(False) if False in well else len(well)
+    assert all(well[:k]) and not any(well[k:]), (visits, well)
+    assert lcbs[:k] == sorted(lcbs[:k], reverse=True), lcbs
+    assert visits[k:] == sorted(visits[k:], reverse=True), visits
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +137,10 @@ def test_lz_analyze_lines_parse(transcript):
         assert infos and len(infos) == line.count("info move")
         assert [int(i[5]) for i in infos] == list(range(len(infos)))
         visits = [int(i[1]) for i in infos]
-        assert visits == sorted(visits, reverse=True) and visits[0] >= 1
+        assert min(visits) >= 1
+        assert_analysis_order(visits, [int(i[4]) for i in infos])
         for move, _, wr, prior, lcb, _, pv in infos:
-            assert 0 <= int(wr) <= 10000 and 0 <= int(prior) <= 10000 and 0 <= int(lcb) <= 10000
+            assert 0 <= int(wr) <= 10000 and 0 <= int(prior) <= 10000 and -20000 <= int(lcb) <= 10000
             assert pv.split()[0] == move
 
 
@@ -124,10 +148,14 @@ def test_kata_analyze_lines_parse(transcript):
     kata = transcript["analysis"]["kata"]
     assert not kata["error"] and kata["next"] == "2" and kata["lines"]
     for line in kata["lines"]:
-        infos = KATA_INFO.findall(line)
+        infos = kata_infos(line)
         assert infos and len(infos) == line.count("info move")
+        assert [i["order"] for i in infos] == list(range(len(infos)))
+        assert_analysis_order([i["visits"] for i in infos], [i["lcb"] for i in infos])
         for inf in infos:
-            assert 0.0 <= float(inf[3]) <= 1.0 and 0.0 <= float(inf[6]) <= 1.0
+            assert all(k in inf for k in KATA_FIELDS), inf
+            assert 0.0 <= inf["winrate"] <= 1.0 and 0.0 <= inf["prior"] <= 1.0
+            assert inf["scoreMean"] == inf["scoreLead"] and inf["pv"][0] == inf["move"]
         own = line.split(" ownership ")[1].split()
         assert len(own) == 81 and all(-1.0 <= float(x) <= 1.0 for x in own)
 
