@@ -11,8 +11,9 @@ for the same steps on the same data and seed:
 Run one variant per process (they can run side by side), then compare held-out top-1 on the same
 positions and play them against each other with ``tengen match``:
 
+    git show 80080a7:policy/networks/tengen-b6c32.pt > runs/old-b6c32.pt   # the version-1 network
     python bench/features_ablation.py --variant v2 --train runs/data19/train --val runs/data19/val \\
-        --init policy/networks/tengen-b6c32.pt --steps 1500 --out runs/abl-v2
+        --init runs/old-b6c32.pt --steps 1500 --out runs/abl-v2
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ Backends:
 A backend whose package is missing is left out (a line says so). In the
 markdown table a ratio of 1.3 or more is bold.
 
-Networks (``--nets``): ``bundled`` (models/tengen-b6c32.pt), a model file, or
+Networks (``--nets``): ``bundled`` (policy.modelfile.BUNDLED), a model file, or
 ``vF-BxC``: a fresh ``GoNet`` of B blocks x C channels on input feature
 version F, random weights and batch-norm statistics (the cost is what matters).
 
