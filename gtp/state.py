@@ -53,7 +53,7 @@ class EngineOptions:
     file_commands: bool = True  # loadsgf and printsgf FILE; off for a bridge to a server (nobody's files)
     # how final_status_list, final_score and genmove's pass decisions tell dead stones: "playouts" (random
     # playouts of the position) or "network" (the ownership of a short search; it needs a network whose
-    # ownership head learnt settled ownership: the bundled one's learnt Tromp-Taylor's, bench/dead_stones.py)
+    # ownership head learnt settled ownership, as the bundled one did; playouts pick GNU Go's winner more often: bench/dead_stones.py)
     dead_stones: str = "playouts"
 
 
