@@ -7,6 +7,7 @@ a shared, noisy machine moves both alike; the figures are medians and the ratio 
 
     python bench/train_speed.py --data runs/data19/train --workers 0 1 --feature-version 1 2 \\
         --baseline /tmp/base --repeats 3
+    python bench/train_speed.py --data runs/data19/train --workers 1 --precision float32 bf16 --repeats 3
     python bench/train_speed.py --data DATA --device cuda --compile --blocks 10 --channels 128 \\
         --batch 1024 --workers 14 --steps 300 --skip 100        # on a GPU
 """
@@ -37,8 +38,11 @@ fields = {f.name for f in dataclasses.fields(T.TrainConfig)}
 if ("loader_workers" not in fields and args["workers"]) or ("feature_version" not in fields and args["version"] != 1):
     print(json.dumps({"unsupported": True}))  # an older checkout without these settings
     raise SystemExit(0)
+if "precision" not in fields and args["precision"] != "auto":
+    print(json.dumps({"unsupported": True}))
+    raise SystemExit(0)
 extra = {k: v for k, v in (("loader_workers", args["workers"]), ("feature_version", args["version"]),
-                           ("komi_relabel", 0.5)) if k in fields}
+                           ("komi_relabel", 0.5), ("precision", args["precision"])) if k in fields}
 cfg = T.TrainConfig(train=[args["data"]], out=args["out"], steps=args["steps"], batch_size=args["batch"],
                     sample_rate=0.25, optimizer="adamw", lr=1e-3, warmup_steps=10, eval_every=10 ** 9,
                     device=args["device"], compile=args["compile"], log_every=10 ** 9,
@@ -86,24 +90,28 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--precision", nargs="+", default=["auto"], choices=["auto", "bf16", "float32"],
+                    help="autocast types to compare (tengen train --precision)")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     repos = [("this", ROOT)] + ([("baseline", Path(args.baseline).resolve())] if args.baseline else [])
-    runs = [(name, repo, w, v) for v in args.feature_version for w in args.workers for name, repo in repos]
+    runs = [(name, repo, w, v, p) for p in args.precision for v in args.feature_version for w in args.workers
+            for name, repo in repos]
     speeds: dict[tuple, list[float]] = {}
     for _ in range(args.repeats):
-        for name, repo, w, v in runs:
+        for name, repo, w, v, p in runs:
             settings = {"data": str(Path(args.data).resolve()), "workers": w, "version": v, "blocks": args.blocks,
                         "channels": args.channels, "batch": args.batch, "steps": args.steps, "skip": args.skip,
-                        "threads": args.threads, "device": args.device, "compile": args.compile}
+                        "threads": args.threads, "device": args.device, "compile": args.compile, "precision": p}
             s = measure(repo, settings)
             if s is not None:
-                speeds.setdefault((name, w, v), []).append(s)
+                speeds.setdefault((name, w, v, p), []).append(s)
     rows = []
-    for (name, w, v), xs in speeds.items():
-        rows.append({"code": name, "loader_workers": w, "feature_version": v, "median_pos_per_s": round(float(np.median(xs)), 1),
-                     "runs": [round(x, 1) for x in xs]})
-    base = {(r["loader_workers"], r["feature_version"]): r["median_pos_per_s"] for r in rows if r["code"] == "baseline"}
+    for (name, w, v, p), xs in speeds.items():
+        rows.append({"code": name, "loader_workers": w, "feature_version": v, "precision": p,
+                     "median_pos_per_s": round(float(np.median(xs)), 1), "runs": [round(x, 1) for x in xs]})
+    base = {(r["loader_workers"], r["feature_version"]): r["median_pos_per_s"] for r in rows
+            if r["code"] == "baseline" and r["precision"] == args.precision[0]}
     for r in rows:
         b = base.get((0, r["feature_version"]))
         if b and r["code"] == "this":

@@ -9,8 +9,8 @@ data position and random state; they hold tensors and JSON only and load with
 exits; a loss that is not finite stops the run without touching the last good
 checkpoint. A time budget (``minutes``) ends the run and, with it, the learning
 rate schedule. Under ``torchrun`` the same code trains with
-DistributedDataParallel (NCCL on GPUs, gloo on CPUs). On CUDA: bf16 autocast,
-channels_last, optionally ``torch.compile``, and loader worker processes.
+DistributedDataParallel (NCCL on GPUs, gloo on CPUs). On CUDA: bf16 autocast (on the
+CPU by choice), channels_last, optionally ``torch.compile``, and loader worker processes.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     compile: bool = False
+    precision: str = "auto"  # "auto" (bf16 on CUDA, float32 elsewhere), "bf16" or "float32": autocast's type
     init: str | None = None  # a model file to start from: ``net``'s architecture, inputs a prefix of ours
     net: NetConfig = field(default_factory=NetConfig)
 
@@ -101,6 +102,14 @@ def pick_device(name: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def bf16_autocast(precision: str, device: torch.device) -> bool:
+    """Whether the forward pass runs under bf16 autocast: ``auto`` means on CUDA only (on a CPU with
+    AMX, ``bf16`` trains about 1.5x faster: docs/benchmarks.md)."""
+    if precision not in ("auto", "bf16", "float32"):
+        raise ValueError(f"unknown precision {precision!r}: expected auto, bf16 or float32")
+    return precision == "bf16" or (precision == "auto" and device.type == "cuda")
 
 
 def to_tensors(b: Batch | dict, device: torch.device) -> dict[str, torch.Tensor]:
@@ -317,7 +326,7 @@ class Trainer:
         start_elapsed, t_start = self.elapsed, time.monotonic()
         next_ckpt = t_start + min(FIRST_CHECKPOINT_SECONDS, cfg.checkpoint_minutes * 60)
         t_last, pos_last = t_start, self.positions
-        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda"
+        autocast = (torch.autocast(dev.type, dtype=torch.bfloat16) if bf16_autocast(cfg.precision, dev)
                     else contextlib.nullcontext())
         nonfinite = torch.zeros((), dtype=torch.bool, device=dev)  # checked where a sync costs nothing extra
         healthy = True

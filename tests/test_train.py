@@ -1,5 +1,5 @@
 """Training runs: refusal of an existing run, safe checkpoints, metrics on resume, a non-finite loss,
-a time budget, warm start from an earlier feature version, and loader workers."""
+a time budget, warm start from an earlier feature version, loader workers, and bf16 autocast on the CPU."""
 
 import json
 import pickle
@@ -124,3 +124,36 @@ def test_training_with_loader_workers(tmp_path):
     t = Trainer(_cfg(tmp_path, steps=6, loader_workers=2))
     t.run()
     assert t.step == 6 and t.positions == 6 * 16
+
+
+def test_bf16_on_the_cpu_trains_in_bf16_and_saves_float32_weights(tmp_path):
+    assert not train_mod.bf16_autocast("auto", torch.device("cpu"))
+    assert train_mod.bf16_autocast("auto", torch.device("cuda"))
+    assert train_mod.bf16_autocast("bf16", torch.device("cpu"))
+    assert not train_mod.bf16_autocast("float32", torch.device("cuda"))
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+        train_mod.bf16_autocast("fp8", torch.device("cpu"))
+    seen = []
+    t = Trainer(_cfg(tmp_path, steps=4, precision="bf16"))
+    t.model.conv_in.register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
+    t.run()
+    assert seen == [torch.bfloat16] * 4
+    model, _ = load_model(tmp_path / "run" / "model.pt")
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_the_precision_option_reaches_the_trainer(monkeypatch, tmp_path):
+    got = []
+
+    class Recorder:
+        def __init__(self, cfg, **kw):
+            got.append(cfg)
+
+        def run(self):
+            return tmp_path / "r" / "model.pt"
+
+    monkeypatch.setattr(train_mod, "Trainer", Recorder)
+    _tiny_data(tmp_path / "d" / "s.npz")
+    tengen_cli.main(["train", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--precision", "bf16"])
+    tengen_cli.main(["train", str(tmp_path / "d"), "--out", str(tmp_path / "r")])
+    assert [c.precision for c in got] == ["bf16", "auto"]
