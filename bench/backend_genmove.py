@@ -20,8 +20,10 @@ and the median of the per-position ratios against the first backend (time:
 first / other, so above 1 is faster; visits: other / first); ``--markdown``
 also prints it as a table for docs/benchmarks.md.
 
-    python bench/backend_genmove.py [--backends torch openvino] [--threads 1] [--visits 200]
+    python bench/backend_genmove.py [--backends torch openvino openvino:bf16] [--threads 1] [--visits 200]
                                     [--seconds 1] [--positions 20] [--model FILE] [--markdown]
+
+A backend written ``NAME:bf16`` runs with ``--precision bf16``.
 """
 
 from __future__ import annotations
@@ -51,9 +53,11 @@ class Engine:
 
     def __init__(self, backend: str, args, visits: int, log_dir: str) -> None:
         self.backend = backend
-        self.log = open(Path(log_dir) / f"{backend}-{visits}.log", "w+", encoding="utf-8")
+        name, _, precision = backend.partition(":")
+        self.log = open(Path(log_dir) / f"{name}-{precision or 'float32'}-{visits}.log", "w+", encoding="utf-8")
         cmd = [sys.executable, "-m", "tengen_cli", "gtp", "--size", str(args.size), "--threads", str(args.threads),
-               "--backend", backend, "--resign-threshold", "0", "--visits", str(visits)]
+               "--backend", name, "--precision", precision or "float32", "--resign-threshold", "0",
+               "--visits", str(visits)]
         self.client = GtpClient(cmd + (["--model", args.model] if args.model else []), stderr=self.log)
 
     def genmove(self, moves: list[tuple[str, str]]) -> tuple[str, float, int]:

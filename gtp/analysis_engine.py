@@ -611,16 +611,19 @@ def _turn_games(size: int, komi: float, rules, setup: list[tuple[str, int]], fir
 
 def run_analysis(model: str | None = None, device: str = "cpu", threads: int | None = None,
                  playouts: int = 4, cache: int = DEFAULT_CACHE, backend: str = EngineOptions.backend,
-                 stdin: TextIO | None = None, stdout: TextIO | None = None, **options) -> int:
+                 precision: str = EngineOptions.precision, stdin: TextIO | None = None,
+                 stdout: TextIO | None = None, **options) -> int:
     """Entry point of ``tengen analysis``: load the network (``"none"``: random playouts) on ``backend``
-    (``selfplay.evaluators.BACKENDS``), with a cache of ``cache`` positions, and serve."""
+    in ``precision`` (``selfplay.evaluators.BACKENDS``, ``PRECISIONS``), with a cache of ``cache``
+    positions, and serve."""
     from selfplay.evaluators import load_evaluator
 
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    evaluator = load_evaluator(model, device, playouts=playouts, cache_size=cache, backend=backend)
+    evaluator = load_evaluator(model, device, playouts=playouts, cache_size=cache, backend=backend,
+                               precision=precision)
     engine = AnalysisEngine(evaluator, **options)
     engine.log("Tengen analysis engine ready: one JSON query per line")
     return engine.run(stdin, stdout)

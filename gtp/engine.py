@@ -33,8 +33,8 @@ class GtpEngine(CoreCommands, KgsTimeCommands, AnalysisCommands, ScoringCommands
     def __init__(self, model=None, device: str = "cpu", log: TextIO | None = None, **options) -> None:
         opts = EngineOptions(**options)
         seed = 0 if opts.seed is None else opts.seed
-        evaluator = (NetworkEvaluator(model, device, backend=opts.backend) if model is not None
-                     else PlayoutEvaluator(opts.playouts, seed))
+        evaluator = (NetworkEvaluator(model, device, backend=opts.backend, precision=opts.precision)
+                     if model is not None else PlayoutEvaluator(opts.playouts, seed))
         super().__init__(evaluator, opts, log)
         self.protocol = GtpProtocol(self, self.log)
 
@@ -63,7 +63,9 @@ def build_engine(model: str | None = None, device: str = "cpu", threads: int | N
         net, _info = load_model(model, device)
     engine = GtpEngine(net, device=device, **options)
     if model:
-        print(f"loaded model {model} (on {engine.evaluator.backend})", file=sys.stderr, flush=True)
+        ev = engine.evaluator
+        where = ev.backend if ev.precision == "float32" else f"{ev.backend}, {ev.precision}"
+        print(f"loaded model {model} (on {where})", file=sys.stderr, flush=True)
     else:
         print("no model: the search values positions by random playouts", file=sys.stderr, flush=True)
     return engine

@@ -235,16 +235,18 @@ def review(path: str | Path, visits: int = 100, out: str | Path | None = None, p
 
 
 def run_review(path: str, model: str | None = None, device: str = "cpu", threads: int | None = None,
-               backend: str = EngineOptions.backend, **options) -> int:
+               backend: str = EngineOptions.backend, precision: str = EngineOptions.precision,
+               **options) -> int:
     """Entry point of ``tengen review``: the review's files, and its mistakes on stdout (the network on
-    ``backend``: ``selfplay.evaluators.BACKENDS``)."""
+    ``backend`` in ``precision``: ``selfplay.evaluators.BACKENDS``, ``PRECISIONS``)."""
     from selfplay.evaluators import load_evaluator
 
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    evaluator = load_evaluator(model, device, playouts=4, cache_size=DEFAULT_CACHE, backend=backend)
+    evaluator = load_evaluator(model, device, playouts=4, cache_size=DEFAULT_CACHE, backend=backend,
+                               precision=precision)
     r = review(path, evaluator=evaluator, **options)
     for note in r.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -41,6 +41,7 @@ class EngineOptions:
     resign_threshold: float = 0.1  # win rate; 0 never resigns
     playouts: int = 4  # random playouts per leaf, without a network
     backend: str = "auto"  # where the network runs: selfplay.evaluators.BACKENDS
+    precision: str = "float32"  # the network's number type: selfplay.evaluators.PRECISIONS
     size: int = 19
     komi: float = 7.5
     rules: str = "chinese"

@@ -20,8 +20,10 @@ instead lost to PyTorch just above each power of two (0.94x at 5, 0.76x at 9,
 size measured from 1 to 100. The search's batches of 8 leaves and fewer take the shapes 1,
 2, 4 and 8 of their board size.
 
-Settings: float32 (no bf16 even where the CPU has it: outputs within 1e-4 of
-PyTorch's), the latency hint (one stream), ``threads`` inference threads, no
+Settings: float32 by default (outputs within 1e-4 of PyTorch's); ``precision="bf16"``
+asks OpenVINO for bfloat16 inference (on a CPU with AMX 3.6x float32's rate at batch 8,
+outputs within about 0.02 of float32's: docs/benchmarks.md; where the CPU has no bf16
+instructions OpenVINO stays in float32), the latency hint (one stream), ``threads`` inference threads, no
 pinning of threads to cores (a machine shared with an opponent engine or other
 programs; pinning measured no faster alone).
 
@@ -45,9 +47,10 @@ from go_engine.features import P_ON_BOARD
 from .inference import OUTPUTS, ExportableGoNet
 from .model import GoNet
 
-__all__ = ["CHUNKS", "OpenVinoNet", "chunks"]
+__all__ = ["CHUNKS", "OpenVinoNet", "PRECISION_HINTS", "chunks"]
 
 CHUNKS = (64, 32, 16, 8, 4, 2, 1)  # the batch sizes compiled, largest first
+PRECISION_HINTS = {"float32": "f32", "bf16": "bf16"}  # NetworkEvaluator's precision -> OpenVINO's hint
 
 
 def chunks(n: int) -> list[int]:
@@ -65,9 +68,12 @@ class OpenVinoNet:
 
     MAX_COMPILED = 16
 
-    def __init__(self, model: GoNet, threads: int = 1) -> None:
+    def __init__(self, model: GoNet, threads: int = 1, precision: str = "float32") -> None:
         import openvino as ov
 
+        if precision not in PRECISION_HINTS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISION_HINTS)}, got {precision!r}")
+        self.hint = PRECISION_HINTS[precision]
         self.threads = max(1, int(threads))
         self.in_planes, self.in_globals = model.cfg.in_planes, model.cfg.in_globals
         planes = torch.zeros(2, self.in_planes, 19, 19)
@@ -92,7 +98,7 @@ class OpenVinoNet:
         m.reshape({m.inputs[0]: [batch, self.in_planes, height, width], m.inputs[1]: [batch, self.in_globals]})
         req = self._core.compile_model(m, "CPU", {
             "INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_PRECISION_HINT": "f32", "ENABLE_CPU_PINNING": False}).create_infer_request()
+            "INFERENCE_PRECISION_HINT": self.hint, "ENABLE_CPU_PINNING": False}).create_infer_request()
         while len(self._compiled) >= self.MAX_COMPILED:
             self._compiled.popitem(last=False)
         self._compiled[key] = req

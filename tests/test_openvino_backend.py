@@ -1,4 +1,5 @@
-"""The OpenVINO backend (policy/openvino_backend.py) and the evaluator's choice of backend (selfplay/evaluators.py)."""
+"""The OpenVINO backend (policy/openvino_backend.py), the evaluator's choice of backend and its bf16 precision
+(selfplay/evaluators.py)."""
 
 import sys
 
@@ -186,3 +187,52 @@ def test_commands_take_a_backend(command, tmp_path):
     assert parser.parse_args(head + ["--backend", "openvino"]).backend == "openvino"
     with pytest.raises(SystemExit):
         parser.parse_args(head + ["--backend", "onnx"])
+    assert parser.parse_args(head).precision == "float32"
+    assert parser.parse_args(head + ["--precision", "bf16"]).precision == "bf16"
+    with pytest.raises(SystemExit):
+        parser.parse_args(head + ["--precision", "fp16"])
+
+
+BF16_TOL = 0.05  # bfloat16 keeps 8 bits of mantissa: outputs near float32's, not equal to them
+
+
+@pytest.mark.parametrize("backend", ["torch", "openvino"])
+def test_bf16_runs_the_network_in_bfloat16_near_its_float32_outputs(backend, threads):
+    if backend == "openvino":
+        pytest.importorskip("openvino")
+    threads(1)
+    model = random_bn_model(small(2), seed=21)
+    games = [Game(19), Game(19)]
+    games[1].play("Q16")
+    leaves = _leaves(games)
+    f32 = NetworkEvaluator(model, backend=backend)
+    bf16 = NetworkEvaluator(model, backend=backend, precision="bf16")
+    assert (bf16.backend, bf16.precision) == (backend, "bf16")
+    if backend == "openvino":
+        assert (f32._openvino.hint, bf16._openvino.hint) == ("f32", "bf16")
+    a, b = f32(leaves), bf16(leaves)
+    if backend == "torch":  # autocast runs the convolutions in bfloat16 on any CPU: near, not equal
+        assert not np.array_equal(a.priors, b.priors)
+    for field in ("priors", "values", "scores", "ownership"):
+        got, want = getattr(b, field), getattr(a, field)
+        assert got.dtype == want.dtype and got.shape == want.shape, field
+        np.testing.assert_allclose(got, want, rtol=0.05, atol=BF16_TOL, err_msg=field)
+    np.testing.assert_allclose(b.priors.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_an_unknown_precision_is_refused():
+    model = random_bn_model(small(2), seed=22)
+    with pytest.raises(ValueError, match="precision must be one of float32, bf16, got 'fp16'"):
+        NetworkEvaluator(model, precision="fp16")
+    from tengen_cli import main
+
+    assert main(["gtp", "--precision", "fp16"]) == 2
+
+
+def test_gtp_engine_takes_the_precision(threads):
+    threads(1)
+    model = random_bn_model(small(2), seed=23)
+    engine = GtpEngine(model, visits=8, size=9, seed=0, precision="bf16")
+    assert engine.evaluator.precision == "bf16"
+    answer, ok, _ = engine.handle("genmove b")
+    assert ok and answer.startswith("= ")
