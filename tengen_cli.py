@@ -370,8 +370,8 @@ def _backend_option(p: argparse.ArgumentParser, default: str) -> None:
                         "PyTorch if it fails), auto: OpenVINO where it is installed and the network runs on one "
                         "thread (--threads 1), where it is faster")
     p.add_argument("--precision", choices=PRECISIONS, default=EngineOptions.precision,
-                   help="the network's number type: bf16 is several times faster on CPUs with AMX (and on GPUs), "
-                        "its outputs within about 0.02 of float32's")
+                   help="the network's number type: bf16 runs several times faster on CPUs with AMX, its outputs "
+                        "within about 0.02 of float32's; auto: bf16 on OpenVINO where the CPU has it, else float32")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ shared machine). The three alternate ``--runs`` times; prints one JSON line per 
 the median ratios gtp / analysis and kata / analysis.
 
 Usage: PYTHONPATH=. python bench/review.py [--sgf GAME.sgf] [--moves 250] [--visits 100] [--runs 2]
-       [--only analysis gtp kata]
+       [--only analysis gtp kata] [--precision bf16]
 """
 
 from __future__ import annotations
@@ -38,9 +38,12 @@ DEFAULT_SGF = "/work/shared/data/ai-games/master/22-2016.12.31-Master-Chen_Yaoye
 ROOT = Path(__file__).resolve().parent.parent
 
 
+ENGINE_OPTIONS: list[str] = []  # given to every engine started (main sets ``--precision``)
+
+
 def start(args: list[str], threads: int) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS=str(threads))
-    return subprocess.Popen([sys.executable, "-m", "tengen_cli", *args, "--threads", str(threads)],
+    return subprocess.Popen([sys.executable, "-m", "tengen_cli", *args, "--threads", str(threads), *ENGINE_OPTIONS],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=env, cwd=ROOT)
 
@@ -165,8 +168,11 @@ def main() -> None:
     ap.add_argument("--positions", type=int, default=32, help="tengen analysis --positions")
     ap.add_argument("--leaves", type=int, default=4, help="tengen analysis --leaves")
     ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--precision", default=None, help="tengen gtp/analysis --precision for both engines")
     ap.add_argument("--only", choices=["analysis", "gtp", "kata"], nargs="+", default=["analysis", "gtp", "kata"])
     args = ap.parse_args()
+    if args.precision:
+        ENGINE_OPTIONS.extend(["--precision", args.precision])
     game = read_sgf_file(args.sgf)[0].replay()
     moves = game.moves[: args.moves]
     if len(moves) < args.moves:
@@ -174,7 +180,8 @@ def main() -> None:
     n = len(moves) + 1
     ratios: dict[str, list[float]] = {}
     for r in range(args.runs):
-        res = {"bench": "review", "run": r, "positions": n, "visits": args.visits, "threads": args.threads}
+        res = {"bench": "review", "run": r, "positions": n, "visits": args.visits, "threads": args.threads,
+               "precision": args.precision or "float32"}
         for way in args.only:
             if way == "analysis":
                 wall, cpu = run_analysis(game, moves, args.visits, args.threads, args.positions, args.leaves)

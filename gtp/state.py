@@ -41,7 +41,9 @@ class EngineOptions:
     resign_threshold: float = 0.1  # win rate; 0 never resigns
     playouts: int = 4  # random playouts per leaf, without a network
     backend: str = "auto"  # where the network runs: selfplay.evaluators.BACKENDS
-    precision: str = "float32"  # the network's number type: selfplay.evaluators.PRECISIONS
+    # the network's number type (selfplay.evaluators.PRECISIONS): auto is bf16 on OpenVINO where the CPU
+    # computes in it natively (2.8x the visits at 1 s/move, as strong per visit: docs/benchmarks.md), else float32
+    precision: str = "auto"
     size: int = 19
     komi: float = 7.5
     rules: str = "chinese"

@@ -20,10 +20,11 @@ instead lost to PyTorch just above each power of two (0.94x at 5, 0.76x at 9,
 size measured from 1 to 100. The search's batches of 8 leaves and fewer take the shapes 1,
 2, 4 and 8 of their board size.
 
-Settings: float32 by default (outputs within 1e-4 of PyTorch's); ``precision="bf16"``
-asks OpenVINO for bfloat16 inference (on a CPU with AMX 3.6x float32's rate at batch 8,
-outputs within about 0.02 of float32's: docs/benchmarks.md; where the CPU has no bf16
-instructions OpenVINO stays in float32), the latency hint (one stream), ``threads`` inference threads, no
+Settings: ``precision`` "float32" (outputs within 1e-4 of PyTorch's), "bf16"
+(bfloat16 inference: on a CPU with AMX 3.6x float32's rate at batch 8, outputs
+within about 0.02 of float32's, docs/benchmarks.md; where the CPU has no bf16
+instructions OpenVINO computes in float32) or "auto" (bf16 where the CPU has
+them, as OpenVINO's own default), the latency hint (one stream), ``threads`` inference threads, no
 pinning of threads to cores (a machine shared with an opponent engine or other
 programs; pinning measured no faster alone).
 
@@ -71,8 +72,12 @@ class OpenVinoNet:
     def __init__(self, model: GoNet, threads: int = 1, precision: str = "float32") -> None:
         import openvino as ov
 
-        if precision not in PRECISION_HINTS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISION_HINTS)}, got {precision!r}")
+        if precision not in ("auto", *PRECISION_HINTS):
+            raise ValueError(f"precision must be one of auto, {', '.join(PRECISION_HINTS)}, got {precision!r}")
+        self._core = ov.Core()
+        if precision == "auto":  # bf16 where the CPU computes in it natively (AMX, AVX-512 BF16), as OpenVINO picks
+            precision = "bf16" if "BF16" in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "float32"
+        self.precision = precision
         self.hint = PRECISION_HINTS[precision]
         self.threads = max(1, int(threads))
         self.in_planes, self.in_globals = model.cfg.in_planes, model.cfg.in_globals
@@ -84,7 +89,6 @@ class OpenVinoNet:
             warnings.simplefilter("ignore")  # the tracer's notes on Python values it records as constants
             traced = torch.jit.trace(graph, example, check_trace=False)
             self._model = ov.convert_model(traced, example_input=example)
-        self._core = ov.Core()
         self._compiled: OrderedDict[tuple[int, int, int], object] = OrderedDict()
 
     def _request(self, batch: int, height: int, width: int):

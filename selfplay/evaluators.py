@@ -62,7 +62,7 @@ def leaf_features(leaves: LeafBatch, num_planes: int = NUM_PLANES, sym: int = 0)
 
 
 BACKENDS = ("auto", "torch", "openvino")  # where ``NetworkEvaluator`` runs the network
-PRECISIONS = ("float32", "bf16")  # the number type ``NetworkEvaluator`` runs the network in
+PRECISIONS = ("auto", "float32", "bf16")  # the number type ``NetworkEvaluator`` runs the network in
 
 
 def choose_backend(backend: str, device: str = "cpu") -> str:
@@ -107,8 +107,10 @@ class NetworkEvaluator:
     said in one line on stderr; ``backend`` names what runs.
 
     ``precision`` (``PRECISIONS``): ``"bf16"`` runs the network in bfloat16 (OpenVINO's
-    inference precision, or PyTorch's autocast), several times faster on a CPU with AMX
-    and on GPUs, its outputs within about 0.02 of float32's (docs/benchmarks.md).
+    inference precision, or PyTorch's autocast), several times faster on a CPU with AMX,
+    its outputs within about 0.02 of float32's (docs/benchmarks.md); ``"auto"`` is bf16 on
+    OpenVINO where the CPU computes in it natively, float32 otherwise. ``precision`` then
+    names what runs.
 
     ``cache_size`` > 0 keeps the answers for that many positions (least recently
     used out first), keyed by a 128-bit digest of the network's inputs, as
@@ -124,7 +126,8 @@ class NetworkEvaluator:
 
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        self.precision = precision
+        self._asked_precision = precision
+        self.precision = "float32" if precision == "auto" else precision  # on PyTorch; OpenVINO says below
         self.torch = torch
         self.num_planes = model.cfg.in_planes  # the feature version's planes the network reads
         self.device = device
@@ -138,6 +141,7 @@ class NetworkEvaluator:
                 from policy.openvino_backend import OpenVinoNet
 
                 self._openvino = OpenVinoNet(self._source, threads=torch.get_num_threads(), precision=precision)
+                self.precision = self._openvino.precision
             except Exception as e:  # noqa: BLE001 - not installed, or it cannot convert this network
                 self._fall_back(e)
         if self.backend == "torch":
@@ -171,6 +175,7 @@ class NetworkEvaluator:
         print(f"tengen: OpenVINO failed ({type(e).__name__}: {' '.join(str(e).split())[:300]}); "
               "the network runs on PyTorch", file=sys.stderr, flush=True)
         self.backend, self._openvino = "torch", None
+        self.precision = "float32" if self._asked_precision == "auto" else self._asked_precision
         self._torch_model()
 
     def warm_up(self, size: int, max_batch: int = 8) -> None:

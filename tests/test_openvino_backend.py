@@ -187,7 +187,7 @@ def test_commands_take_a_backend(command, tmp_path):
     assert parser.parse_args(head + ["--backend", "openvino"]).backend == "openvino"
     with pytest.raises(SystemExit):
         parser.parse_args(head + ["--backend", "onnx"])
-    assert parser.parse_args(head).precision == "float32"
+    assert parser.parse_args(head).precision == "auto"
     assert parser.parse_args(head + ["--precision", "bf16"]).precision == "bf16"
     with pytest.raises(SystemExit):
         parser.parse_args(head + ["--precision", "fp16"])
@@ -222,11 +222,29 @@ def test_bf16_runs_the_network_in_bfloat16_near_its_float32_outputs(backend, thr
 
 def test_an_unknown_precision_is_refused():
     model = random_bn_model(small(2), seed=22)
-    with pytest.raises(ValueError, match="precision must be one of float32, bf16, got 'fp16'"):
+    with pytest.raises(ValueError, match="precision must be one of auto, float32, bf16, got 'fp16'"):
         NetworkEvaluator(model, precision="fp16")
     from tengen_cli import main
 
     assert main(["gtp", "--precision", "fp16"]) == 2
+
+
+def test_auto_precision_is_bf16_on_openvino_where_the_cpu_has_it_else_float32(threads, monkeypatch):
+    model = random_bn_model(small(2), seed=24)
+    assert NetworkEvaluator(model, backend="torch", precision="auto").precision == "float32"
+    pytest.importorskip("openvino")
+    import openvino as ov
+
+    native = "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    ev = NetworkEvaluator(model, backend="openvino", precision="auto")
+    assert (ev.precision, ev._openvino.hint) == (("bf16", "bf16") if native else ("float32", "f32"))
+    monkeypatch.setattr(ov.Core, "get_property", lambda self, device, name: ["FP32", "INT8"])
+    assert NetworkEvaluator(model, backend="openvino", precision="auto").precision == "float32"
+    monkeypatch.setattr(ov.Core, "get_property", lambda self, device, name: ["BF16", "FP32"])
+    ev = NetworkEvaluator(model, backend="openvino", precision="auto")
+    assert ev.precision == "bf16"
+    ev._fall_back(RuntimeError("test"))  # on PyTorch, auto is float32 again
+    assert (ev.backend, ev.precision) == ("torch", "float32")
 
 
 def test_gtp_engine_takes_the_precision(threads):
