@@ -37,6 +37,7 @@ at 1, 1.85x at 8. With 2 threads it lost (0.66-0.95x), hence
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections import OrderedDict
 
@@ -48,10 +49,18 @@ from go_engine.features import P_ON_BOARD
 from .inference import OUTPUTS, ExportableGoNet
 from .model import GoNet
 
-__all__ = ["CHUNKS", "OpenVinoNet", "PRECISION_HINTS", "chunks"]
+__all__ = ["CHUNKS", "OpenVinoNet", "PRECISION_HINTS", "chunks", "no_telemetry"]
 
 CHUNKS = (64, 32, 16, 8, 4, 2, 1)  # the batch sizes compiled, largest first
 PRECISION_HINTS = {"float32": "f32", "bf16": "bf16"}  # NetworkEvaluator's precision -> OpenVINO's hint
+
+
+def no_telemetry() -> None:
+    """Keep OpenVINO's usage reports off. Its model converter sends them (unless ``CI=true`` or the user
+    opted out) from processes it forks, and a fork of an engine whose reader thread holds stdin's lock
+    hangs for ever; when ``openvino_telemetry`` cannot be imported, OpenVINO uses its own no-op stub."""
+    if "openvino_telemetry" not in sys.modules:
+        sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]
 
 
 def chunks(n: int) -> list[int]:
@@ -70,6 +79,7 @@ class OpenVinoNet:
     MAX_COMPILED = 16
 
     def __init__(self, model: GoNet, threads: int = 1, precision: str = "float32") -> None:
+        no_telemetry()
         import openvino as ov
 
         if precision not in ("auto", *PRECISION_HINTS):

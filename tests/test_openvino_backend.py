@@ -1,7 +1,10 @@
 """The OpenVINO backend (policy/openvino_backend.py), the evaluator's choice of backend and its bf16 precision
 (selfplay/evaluators.py)."""
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -254,3 +257,18 @@ def test_gtp_engine_takes_the_precision(threads):
     assert engine.evaluator.precision == "bf16"
     answer, ok, _ = engine.handle("genmove b")
     assert ok and answer.startswith("= ")
+
+
+def test_openvino_sends_no_usage_reports():
+    """OpenVINO's converter would report usage from forked processes (which hang beside a reader thread):
+    its no-op stub must be what it calls, outside CI too."""
+    pytest.importorskip("openvino")
+    code = ("import torch; from policy.openvino_backend import OpenVinoNet; from tests.test_openvino_backend import "
+            "small; from tests.test_inference import random_bn_model; OpenVinoNet(random_bn_model(small(2), seed=1)); "
+            "import openvino.tools.ovc.convert_impl as c, multiprocessing as mp; "
+            "print(c.tm.__name__, len(mp.active_children()))")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_BUILD", "JENKINS_URL")}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env,
+                         cwd=Path(__file__).parent.parent)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["openvino.tools.ovc.telemetry_stub", "0"]
