@@ -126,22 +126,6 @@ def test_training_with_loader_workers(tmp_path):
     assert t.step == 6 and t.positions == 6 * 16
 
 
-def test_bf16_on_the_cpu_trains_in_bf16_and_saves_float32_weights(tmp_path):
-    assert not train_mod.bf16_autocast("auto", torch.device("cpu"))
-    assert train_mod.bf16_autocast("auto", torch.device("cuda"))
-    assert train_mod.bf16_autocast("bf16", torch.device("cpu"))
-    assert not train_mod.bf16_autocast("float32", torch.device("cuda"))
-    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
-        train_mod.bf16_autocast("fp8", torch.device("cpu"))
-    seen = []
-    t = Trainer(_cfg(tmp_path, steps=4, precision="bf16"))
-    t.model.conv_in.register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
-    t.run()
-    assert seen == [torch.bfloat16] * 4
-    model, _ = load_model(tmp_path / "run" / "model.pt")
-    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
-
-
 def test_the_precision_option_reaches_the_trainer(monkeypatch, tmp_path):
     got = []
 
