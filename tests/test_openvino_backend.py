@@ -192,7 +192,7 @@ def test_commands_take_a_backend(command, tmp_path):
     assert parser.parse_args(head + ["--backend", "openvino"]).backend == "openvino"
     with pytest.raises(SystemExit):
         parser.parse_args(head + ["--backend", "onnx"])
-    assert parser.parse_args(head).precision == "auto"
+    assert parser.parse_args(head).precision == "float32"
     assert parser.parse_args(head + ["--precision", "bf16"]).precision == "bf16"
     with pytest.raises(SystemExit):
         parser.parse_args(head + ["--precision", "fp16"])
