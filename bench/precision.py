@@ -15,7 +15,6 @@ Speed: positions per second at each ``--batches`` size on one thread, float32 an
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import time
@@ -24,25 +23,14 @@ import numpy as np
 import torch
 
 from policy.data.loader import batches
-from policy.inference import prepare_for_inference
 from policy.modelfile import load_model, resolve_model
+from selfplay.evaluators import NetworkEvaluator
 
 
 def runner(model, backend: str, precision: str):
-    """A function planes, globals -> the network's outputs (numpy), on ``backend`` in ``precision``."""
-    if backend == "openvino":
-        from policy.openvino_backend import OpenVinoNet
-
-        return OpenVinoNet(model, threads=1, precision=precision)
-    net = prepare_for_inference(model, "cpu", onednn=False if precision == "bf16" else None)
-
-    def run(planes: np.ndarray, globs: np.ndarray) -> dict[str, np.ndarray]:
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
-        with torch.inference_mode(), autocast:
-            out = net(torch.from_numpy(planes).float(), torch.from_numpy(globs))
-        return {k: v.float().numpy() for k, v in out.items()}
-
-    return run
+    """A function planes, globals -> the network's outputs (numpy), on ``backend`` in ``precision``: the
+    engine's own ``NetworkEvaluator`` path, so that the bench measures what ``tengen gtp`` runs."""
+    return NetworkEvaluator(model, backend=backend, precision=precision)._outputs
 
 
 def softmax(x: np.ndarray) -> np.ndarray:

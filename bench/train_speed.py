@@ -35,11 +35,9 @@ args = json.loads(sys.argv[1])
 if args["threads"]:
     torch.set_num_threads(args["threads"])
 fields = {f.name for f in dataclasses.fields(T.TrainConfig)}
-if ("loader_workers" not in fields and args["workers"]) or ("feature_version" not in fields and args["version"] != 1):
+if (("loader_workers" not in fields and args["workers"]) or ("feature_version" not in fields and args["version"] != 1)
+        or ("precision" not in fields and args["precision"] != "auto")):
     print(json.dumps({"unsupported": True}))  # an older checkout without these settings
-    raise SystemExit(0)
-if "precision" not in fields and args["precision"] != "auto":
-    print(json.dumps({"unsupported": True}))
     raise SystemExit(0)
 extra = {k: v for k, v in (("loader_workers", args["workers"]), ("feature_version", args["version"]),
                            ("komi_relabel", 0.5), ("precision", args["precision"])) if k in fields}
