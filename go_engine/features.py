@@ -120,6 +120,49 @@ def k_features(S, meta, ring, head, count, sym, planes):
                     planes[P_LADDER_MOVES, rr, cc] = 1
 
 
+KEY_EXTRA = 4  # bytes after the colour rows in an input key: player to move, rows read, ko point (2)
+
+
+def input_key_width(L: int) -> int:
+    """Bytes in the input key (``k_input_keys``) of a position with ``L`` padded points."""
+    return (HISTORY + 1) * L + KEY_EXTRA
+
+
+@njit(cache=True)
+def k_input_keys(S, meta, ring, head, count, out):
+    """Row ``i`` of ``out`` (uint8 [n, ``input_key_width(L)``]) gets everything leaf ``i``'s planes
+    are computed from, for every feature version and symmetry: the colours of its position, the
+    ``HISTORY`` ring rows ``k_features`` reads (zeros past ``count``), the player to move, how many
+    rows are valid and the ko point that binds the mover. Equal rows mean equal planes, so the
+    network cache keys on them without computing the planes (ladder reading included)."""
+    L = S.shape[2]
+    base = (HISTORY + 1) * L
+    for i in range(out.shape[0]):
+        o = out[i]
+        o[:] = 0
+        for p in range(L):
+            o[p] = S[i, K.COLOR, p]
+        valid = min(count[i], HISTORY)
+        for t in range(valid):
+            row = (head[i] - t) % HISTORY
+            for p in range(L):
+                o[(t + 1) * L + p] = ring[i, row, p]
+        me = meta[i, K.M_TOMOVE]
+        ko = meta[i, K.M_KO] + 1 if meta[i, K.M_KOCOLOR] == me else 0
+        o[base] = me
+        o[base + 1] = valid
+        o[base + 2] = ko & 255
+        o[base + 3] = ko >> 8
+
+
+@njit(cache=True)
+def k_features_batch(S, meta, ring, head, count, rows, sym, planes):
+    """``k_features`` of the leaves ``rows`` (of arrays with one row per leaf) into ``planes[0..]``."""
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        k_features(S[i], meta[i], ring[i], head[i], count[i], sym, planes[j])
+
+
 def global_features(komi: float, to_move: int, ko_rule: int, suicide: bool, territory: bool) -> np.ndarray:
     """The scalar inputs: komi from the mover's view, colour, and the rules."""
     sign = 1.0 if to_move == K.WHITE else -1.0

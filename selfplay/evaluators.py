@@ -20,13 +20,21 @@ from collections import OrderedDict
 import numpy as np
 
 from go_engine import kernels as K
-from go_engine.features import NUM_PLANES, apply_symmetry, global_features, inverse_symmetry, k_features
+from go_engine.features import (
+    NUM_PLANES,
+    apply_symmetry,
+    global_features,
+    input_key_width,
+    inverse_symmetry,
+    k_features_batch,
+    k_input_keys,
+)
 from go_engine.playout import k_playouts
 
 from .search import Evaluation, LeafBatch
 
 __all__ = ["BACKENDS", "PRECISIONS", "UniformEvaluator", "NetworkEvaluator", "PlayoutEvaluator", "choose_backend",
-           "leaf_features", "load_evaluator"]
+           "leaf_features", "leaf_globals", "leaf_keys", "load_evaluator"]
 
 
 class UniformEvaluator:
@@ -47,18 +55,33 @@ class UniformEvaluator:
         return ev
 
 
-def leaf_features(leaves: LeafBatch, num_planes: int = NUM_PLANES, sym: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Network inputs of every leaf: planes uint8 [n, num_planes, size, size] (the first ``num_planes``
-    of the newest feature version: what the network reads), globals float32 [n, G]."""
-    n, s = len(leaves), leaves.size
-    planes = np.zeros((n, num_planes, s, s), dtype=np.uint8)
-    globs = []
-    for i in range(n):
-        k_features(leaves.S[i], leaves.meta[i], leaves.ring[i], int(leaves.head[i]), int(leaves.count[i]),
-                   sym, planes[i])
-        globs.append(global_features(leaves.komi, leaves.to_move(i), leaves.ko_rule, leaves.suicide,
-                                     leaves.territory))
-    return planes, np.stack(globs)
+def leaf_globals(leaves: LeafBatch) -> np.ndarray:
+    """The scalar inputs of every leaf, float32 [n, G] (they differ only in the player to move)."""
+    by_colour = np.stack([global_features(leaves.komi, c, leaves.ko_rule, leaves.suicide, leaves.territory)
+                          for c in (K.BLACK, K.WHITE)])
+    return by_colour[leaves.meta[:leaves.n, K.M_TOMOVE] - K.BLACK]
+
+
+def leaf_features(leaves: LeafBatch, num_planes: int = NUM_PLANES, sym: int = 0,
+                  rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Network inputs of the leaves ``rows`` (default: all): planes uint8 [len(rows), num_planes,
+    size, size] (the first ``num_planes`` of the newest feature version: what the network reads),
+    globals float32 [len(rows), G]."""
+    rows = np.arange(len(leaves), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    s = leaves.size
+    planes = np.empty((len(rows), num_planes, s, s), dtype=np.uint8)
+    k_features_batch(leaves.S, leaves.meta, leaves.ring, leaves.head, leaves.count, rows, sym, planes)
+    return planes, leaf_globals(leaves)[rows]
+
+
+def leaf_keys(leaves: LeafBatch) -> list[bytes]:
+    """A 128-bit digest of everything each leaf's network inputs are made of (``k_input_keys`` and the
+    scalar inputs): leaves with equal keys have equal inputs."""
+    n = len(leaves)
+    raw = np.empty((n, input_key_width(leaves.S.shape[2])), dtype=np.uint8)
+    k_input_keys(leaves.S, leaves.meta, leaves.ring, leaves.head, leaves.count, raw)
+    raw = np.concatenate([raw, leaf_globals(leaves).view(np.uint8)], axis=1)
+    return [hashlib.blake2b(raw[i], digest_size=16).digest() for i in range(n)]
 
 
 BACKENDS = ("auto", "torch", "openvino")  # where ``NetworkEvaluator`` runs the network
@@ -210,23 +233,21 @@ class NetworkEvaluator:
         return [_softmax(out["policy"]), np.tanh(out["value"] * 0.5), out["score"], out["ownership"]]
 
     def __call__(self, leaves: LeafBatch) -> Evaluation:
-        planes, globs = leaf_features(leaves, self.num_planes, self.symmetry)
         if self.symmetry:
-            return self._turned_back(*self._network(planes, globs), leaves.size)
+            return self._turned_back(*self._network(*leaf_features(leaves, self.num_planes, self.symmetry)),
+                                     leaves.size)
         if not self.cache_size:
-            return Evaluation(*self._network(planes, globs))
-        keys = [hashlib.blake2b(planes[i].tobytes() + globs[i].tobytes(), digest_size=16).digest()
-                for i in range(len(leaves))]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))  # distinct positions, in order
-        self.hits += len(keys) - len(todo)
-        self.misses += len(todo)
-        if todo:
-            first: dict[bytes, int] = {}
-            for i, k in enumerate(keys):
-                first.setdefault(k, i)
-            rows = [first[k] for k in todo]
-            heads = self._network(planes[rows], globs[rows])
-            for j, k in enumerate(todo):
+            return Evaluation(*self._network(*leaf_features(leaves, self.num_planes)))
+        keys = leaf_keys(leaves)  # the planes are computed for the positions not in the cache only
+        first: dict[bytes, int] = {}
+        for i, k in enumerate(keys):
+            if k not in self._cache:
+                first.setdefault(k, i)  # distinct positions, in order
+        self.hits += len(keys) - len(first)
+        self.misses += len(first)
+        if first:
+            heads = self._network(*leaf_features(leaves, self.num_planes, rows=np.fromiter(first.values(), np.int64)))
+            for j, k in enumerate(first):
                 self._cache[k] = tuple(h[j] for h in heads)
         found = [self._cache[k] for k in keys]
         for k in keys:

@@ -507,7 +507,6 @@ class SearchConfig:
     lcb_z: float = 1.96  # LCB = mean - lcb_z * stderr
     lcb_min_visits: int = 5
     lcb_min_fraction: float = 0.1  # a move takes part in the LCB check with >= this fraction of the top visits
-    max_batch: int = 256
 
 
 def _game_ring(game: Game) -> tuple[np.ndarray, int, int]:
@@ -546,7 +545,7 @@ class Search:
         self.tree = Tree()
         self._own: np.ndarray | None = None
         self._set_game(game.copy())
-        self._alloc(self.cfg.max_batch)
+        self._alloc(0)  # the leaf buffers grow to the largest batch asked for (_gather)
         self.track_ownership = track_ownership
 
     # -- setup
@@ -636,7 +635,7 @@ class Search:
         if len(self._excluded) and not self._exclusion_done and self.tree.state[self.tree.root] == EXPANDED:
             self._exclude()
         if k > self._B:
-            self._alloc(k)
+            self._alloc(max(k, 16))
         t = self.tree
         cfg = self.cfg
         fpu_root = cfg.fpu_reduction if cfg.fpu_root_reduction is None else cfg.fpu_root_reduction

@@ -1,10 +1,12 @@
 """The search's evaluators (selfplay/evaluators.py): each figure from the view of the player to move."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from go_engine.game import Game
-from selfplay.evaluators import NetworkEvaluator, PlayoutEvaluator, UniformEvaluator, leaf_features
+from selfplay.evaluators import NetworkEvaluator, PlayoutEvaluator, UniformEvaluator, leaf_features, leaf_keys
 from selfplay.search import LeafBatch, Search
 
 # settled: Black's three columns and White's two, each group with three eyes
@@ -25,6 +27,45 @@ def _leaves(games: list[Game]) -> LeafBatch:
         s._gather(1, True)
         batches.append(s._batch())
     return LeafBatch.concat(batches)
+
+
+def test_cache_keys_are_equal_exactly_when_the_network_inputs_are():
+    """The cache keys a leaf on the raw position and history (no planes computed): over the leaves of
+    searches from random 7x7 games (captures, kos, transpositions) under two komi, leaves share a key
+    exactly when their planes and scalar inputs are equal."""
+    rng = np.random.default_rng(7)
+    met: list[LeafBatch] = []
+
+    class Record:
+        needs_history = True
+
+        def __call__(self, leaves):
+            met.append(dataclasses.replace(leaves, **{f: getattr(leaves, f).copy()
+                                                      for f in ("S", "meta", "ring", "head", "count")}))
+            return UniformEvaluator()(leaves)
+
+    for komi in (7.5, 0.5):
+        for length in range(0, 60, 6):
+            g = Game(7, komi)
+            for _ in range(length):
+                moves = [m for m in g.legal_moves() if m != "pass" and not g.fills_own_eye(m)]
+                g.play(moves[rng.integers(len(moves))] if moves else "pass")
+                if g.is_over:
+                    break
+            if not g.is_over:  # this position and the next, as a review searches them: their trees share leaves
+                Search(g, seed=length).run(60, Record(), 8)
+                g.play(g.legal_moves()[0])
+                if not g.is_over:
+                    Search(g, seed=length).run(60, Record(), 8)
+    leaves = LeafBatch.concat(met)
+    keys = leaf_keys(leaves)
+    planes, globs = leaf_features(leaves)
+    inputs = [planes[i].tobytes() + globs[i].tobytes() for i in range(len(leaves))]
+    by_key: dict[bytes, bytes] = {}
+    for k, x in zip(keys, inputs, strict=True):
+        assert by_key.setdefault(k, x) == x, "two leaves with one key have different inputs"
+    assert len(set(keys)) == len(set(inputs))
+    assert len(set(keys)) < len(keys)  # positions were met again: there were equal keys to check
 
 
 def test_network_evaluator_gives_every_head():
