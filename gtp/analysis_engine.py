@@ -6,7 +6,11 @@ scripts) can drive Tengen. A query names a game (``moves``, ``initialStones``,
 ``rules``, ``komi``, board size) and the turns to analyse; every turn becomes a
 search, and the searches of every query in flight share the network calls
 (``selfplay.search.search_round``): positions from different turns and queries
-go to the network in one batch. Responses come when a search is done, in any
+go to the network in one batch. A query's consecutive turns run as chains (up
+to ``positions`` of them side by side): a turn's search goes on from the subtree
+of the move played in the turn before, as ``tengen gtp`` keeps its tree after
+``play``, so its visits include those, like the GTP engine's (KataGo's analysis
+engine searches each turn afresh). Responses come when a search is done, in any
 order, each with ``id`` and ``turnNumber``; every turn ends with exactly one
 response whose ``isDuringSearch`` is false.
 
@@ -90,7 +94,7 @@ class Query:
     allow: tuple[str, set[int]] | None
 
 
-@dataclass
+@dataclass(eq=False)
 class Task:
     """One turn of a query: a position to search."""
 
@@ -100,6 +104,8 @@ class Task:
     priority: int
     seq: int
     search: Search | None = None
+    successor: Task | None = None  # the query's next turn, searched from this turn's tree when it waits
+    move: int = PASS  # the move from this turn to the successor's (a flat point)
     started: float = 0.0
     last_report: float = 0.0
     terminated: bool = False
@@ -234,6 +240,17 @@ class AnalysisEngine:
     def busy(self) -> bool:
         return bool(self.waiting or self.active)
 
+    def warm_up(self, size: int = 19) -> float:
+        """Make ready what searches on ``size`` x ``size`` boards run (the network's batch shapes up to
+        ``positions * leaves`` leaves, which OpenVINO compiles one by one, and the search kernels), so
+        that the first queries do not pay for them; returns the seconds it took."""
+        t0 = time.monotonic()
+        warm = getattr(self.evaluator, "warm_up", None)
+        if warm is not None:
+            warm(size, self.positions * self.leaves)
+        search_round([Search(Game(size), self.config, seed=self.seed)], [self.leaves], self.evaluator)
+        return time.monotonic() - t0
+
     # ----------------------------------------------------------------- input
     def submit(self, line: str) -> None:
         """Read one input line: answer an action, or queue the turns of a query (errors and warnings
@@ -326,8 +343,26 @@ class AnalysisEngine:
             warnings.append((key, note))
         for key, note in warnings:
             self.emit({"id": query.id, "field": key, "warning": note})
-        for turn, prio in zip(turns, priorities, strict=False):
-            heapq.heappush(self.waiting, Task(query, turn, games[turn], prio, next(self._seq)))
+        self._queue(query, turns, priorities, games, moves)
+
+    def _queue(self, query: Query, turns: list[int], priorities: list[int], games: dict[int, Game],
+               moves: list[tuple[str, int]]) -> None:
+        """Queue the turns as up to ``positions`` chains of consecutive turns: the chains' first turns
+        start first, and each later turn is searched from the tree of the turn before it (the subtree
+        of the move played, as ``tengen gtp`` keeps it after ``play``), unless a query restricts root
+        moves or the two turns differ in priority."""
+        tasks = [Task(query, turn, games[turn], prio, 0) for turn, prio in zip(turns, priorities, strict=True)]
+        length = -(-len(tasks) // self.positions)  # turns per chain
+        base = next(self._seq)
+        for j, t in enumerate(tasks):  # the heap's order: every chain's first turn, then every chain's second...
+            t.seq = base + (j % length) * self.positions + j // length
+        self._seq = itertools.count(base + length * self.positions)
+        chain = not query.avoid and query.allow is None
+        for a, b in itertools.pairwise(tasks):
+            if chain and b.turn == a.turn + 1 and b.priority == a.priority:
+                a.successor, a.move = b, moves[a.turn][1]
+        for t in tasks:
+            heapq.heappush(self.waiting, t)
 
     def _board_size(self, f: _Fields) -> int:
         sizes = []
@@ -442,25 +477,34 @@ class AnalysisEngine:
         return avoid, allow
 
     # ----------------------------------------------------------------- searching
-    def _start(self, t: Task) -> None:
+    def _start(self, t: Task, previous: Task | None = None) -> None:
+        """Start ``t``'s search: from ``previous``'s tree (the turn before, done) where the move between
+        them leads to ``t``'s position, else from scratch."""
         q = t.query
-        s = Search(t.game, q.config, seed=self.seed + t.seq, track_ownership=q.ownership or q.ownership_stdev)
-        player = t.game.to_play
-        out = set(q.avoid.get(player, ()))
-        if q.allow is not None and q.allow[0] == player:
-            out |= {t.game._point(v) for v in t.game.legal_moves()} - q.allow[1]
-        if out:
-            s.exclude_root_moves(out)
+        s = previous.search if previous is not None else None
+        if s is not None and not (s.advance(previous.move) or s.root_visits == 0) or \
+                s is not None and (s.game.hash, s.game.to_play, s.game.passes) != \
+                (t.game.hash, t.game.to_play, t.game.passes):
+            s = None
+        if s is None:
+            s = Search(t.game, q.config, seed=self.seed + t.seq, track_ownership=q.ownership or q.ownership_stdev)
+            player = t.game.to_play
+            out = set(q.avoid.get(player, ()))
+            if q.allow is not None and q.allow[0] == player:
+                out |= {t.game._point(v) for v in t.game.legal_moves()} - q.allow[1]
+            if out:
+                s.exclude_root_moves(out)
         t.search = s
         t.started = t.last_report = time.monotonic()
-        self.active.append(t)
 
     def step(self) -> bool:
         """Start waiting turns while there is room, give every search in flight one batch of leaves
         (one network call per board size and rule set), and emit what is due. Returns whether work
         is left."""
         while self.waiting and len(self.active) < self.positions:
-            self._start(heapq.heappop(self.waiting))
+            t = heapq.heappop(self.waiting)
+            self._start(t)
+            self.active.append(t)
         run = [t for t in self.active if not t.terminated]
         want = [max(0, min(self.leaves, t.query.max_visits - t.search.root_visits)) for t in run]
         try:
@@ -477,6 +521,13 @@ class AnalysisEngine:
             if t.terminated or t.search.root_visits >= q.max_visits or \
                     (q.max_time is not None and now - t.started >= q.max_time):
                 self.emit(self._response(t, False) if t.search.root_visits else _no_results(t))
+                nxt = t.successor
+                queued = [w is nxt for w in self.waiting] if nxt is not None and not t.terminated else []
+                if any(queued):  # the next turn goes on from this tree, in this one's place
+                    self.waiting.pop(queued.index(True))
+                    heapq.heapify(self.waiting)
+                    self._start(nxt, t)
+                    still.append(nxt)
             else:
                 if q.report_every is not None and now - t.last_report >= q.report_every:
                     self.emit(self._response(t, True))
@@ -625,5 +676,6 @@ def run_analysis(model: str | None = None, device: str = "cpu", threads: int | N
     evaluator = load_evaluator(model, device, playouts=playouts, cache_size=cache, backend=backend,
                                precision=precision)
     engine = AnalysisEngine(evaluator, **options)
-    engine.log("Tengen analysis engine ready: one JSON query per line")
+    seconds = engine.warm_up()
+    engine.log(f"Tengen analysis engine ready (warmed up in {seconds:.1f}s): one JSON query per line")
     return engine.run(stdin, stdout)

@@ -279,3 +279,36 @@ def test_katrain_queries_replayed():
     assert not {"D7", "C7"} & {m["move"] for m in final["QUERY:2"]["moveInfos"]}
     assert final["QUERY:3"]["rootInfo"]["visits"] > 16 and any(r.get("isDuringSearch") for r in out)
     assert any(r.get("action") == "terminate" and r["id"] == "QUERY:4" for r in out)
+
+
+def test_consecutive_turns_go_on_from_the_tree_before():
+    """A review's turns run as chains: each turn's search starts from the subtree of the move played in
+    the turn before (as ``tengen gtp`` keeps it), so fewer leaves reach the network than turns x visits,
+    and every turn still gets at least its visits, on its own position."""
+    moves = [["B", "E5"], ["W", "C3"], ["B", "G7"], ["W", "C7"], ["B", "G3"], ["W", "E3"], ["B", "E7"]]
+    turns = list(range(len(moves) + 1))
+    ev = Recording()
+    eng, out = engine(ev, positions=2, leaves=4)
+    ask(eng, query(moves=moves, analyzeTurns=turns, maxVisits=200))  # every root move gets visits
+    assert sorted(r["turnNumber"] for r in out) == turns
+    assert sum(ev.calls) < len(turns) * 200  # the kept subtrees' visits were not searched again
+    g = Game(9)
+    for r in sorted(out, key=lambda r: r["turnNumber"]):
+        assert r["rootInfo"]["visits"] >= 200 and r["rootInfo"]["currentPlayer"] == g.to_play
+        assert all(g.is_legal(m["move"]) for m in r["moveInfos"])
+        if r["turnNumber"] < len(moves):
+            g.play(moves[r["turnNumber"]][1], moves[r["turnNumber"]][0])
+
+
+def test_a_chain_starts_afresh_where_the_tree_before_does_not_lead():
+    """Two moves of one colour in a row (KataGo takes them) or restricted root moves: no tree is reused."""
+    moves = [["B", "E5"], ["B", "C3"], ["W", "G7"]]
+    eng, out = engine(positions=1, max_visits=30)
+    ask(eng, query(moves=moves, analyzeTurns=[0, 1, 2, 3]))
+    assert {r["turnNumber"]: r["rootInfo"]["currentPlayer"] for r in out} == {0: "B", 1: "W", 2: "W", 3: "B"}
+    assert all(r["rootInfo"]["visits"] == 30 for r in out if r["turnNumber"] in (1, 2))
+    ev = Recording()
+    eng, out = engine(ev, positions=1, max_visits=200)
+    avoid = [{"player": "W", "moves": ["C3"], "untilDepth": 1}]
+    ask(eng, query(moves=[["B", "E5"], ["W", "D4"]], analyzeTurns=[0, 1, 2], avoidMoves=avoid))
+    assert sum(ev.calls) == 3 * 200 and all(r["rootInfo"]["visits"] == 200 for r in out)
