@@ -482,10 +482,14 @@ class AnalysisEngine:
         them leads to ``t``'s position, else from scratch."""
         q = t.query
         s = previous.search if previous is not None else None
-        if s is not None and not (s.advance(previous.move) or s.root_visits == 0) or \
-                s is not None and (s.game.hash, s.game.to_play, s.game.passes) != \
-                (t.game.hash, t.game.to_play, t.game.passes):
-            s = None
+        if s is not None:
+            try:
+                s.advance(previous.move)  # played by the player to move there: two moves of one colour differ
+            except IllegalMove:
+                s = None
+            if s is not None and (s.game.hash, s.game.to_play, s.game.passes) != \
+                    (t.game.hash, t.game.to_play, t.game.passes):
+                s = None
         if s is None:
             s = Search(t.game, q.config, seed=self.seed + t.seq, track_ownership=q.ownership or q.ownership_stdev)
             player = t.game.to_play

@@ -307,6 +307,10 @@ def test_a_chain_starts_afresh_where_the_tree_before_does_not_lead():
     ask(eng, query(moves=moves, analyzeTurns=[0, 1, 2, 3]))
     assert {r["turnNumber"]: r["rootInfo"]["currentPlayer"] for r in out} == {0: "B", 1: "W", 2: "W", 3: "B"}
     assert all(r["rootInfo"]["visits"] == 30 for r in out if r["turnNumber"] in (1, 2))
+    eng, out = engine(positions=1, max_visits=30)  # Black fills its own eye: suicide for White, the tree's player
+    ask(eng, query(initialStones=[["B", "D5"], ["B", "F5"], ["B", "E4"], ["B", "E6"]],
+                   moves=[["B", "A1"], ["B", "E5"]], analyzeTurns=[0, 1, 2]))
+    assert {r["turnNumber"]: r["rootInfo"]["currentPlayer"] for r in out} == {0: "B", 1: "W", 2: "W"}
     ev = Recording()
     eng, out = engine(ev, positions=1, max_visits=200)
     avoid = [{"player": "W", "moves": ["C3"], "untilDepth": 1}]
