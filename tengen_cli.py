@@ -371,7 +371,8 @@ def _backend_option(p: argparse.ArgumentParser, default: str) -> None:
                         "thread (--threads 1), where it is faster")
     p.add_argument("--precision", choices=PRECISIONS, default=EngineOptions.precision,
                    help="the network's number type: bf16 runs several times faster on CPUs with AMX, its outputs "
-                        "within about 0.02 of float32's; auto: bf16 on OpenVINO where the CPU has it, else float32 "
+                        "within about 0.02 of float32's, but it played weaker against GNU Go at 1 s/move despite "
+                        "the extra visits; auto: bf16 on OpenVINO where the CPU has it, else float32 "
                         "(docs/benchmarks.md)")
 
 
