@@ -481,15 +481,7 @@ class AnalysisEngine:
         """Start ``t``'s search: from ``previous``'s tree (the turn before, done) where the move between
         them leads to ``t``'s position, else from scratch."""
         q = t.query
-        s = previous.search if previous is not None else None
-        if s is not None:
-            try:
-                s.advance(previous.move)  # played by the player to move there: two moves of one colour differ
-            except IllegalMove:
-                s = None
-            if s is not None and (s.game.hash, s.game.to_play, s.game.passes) != \
-                    (t.game.hash, t.game.to_play, t.game.passes):
-                s = None
+        s = _continued(previous, t) if previous is not None else None
         if s is None:
             s = Search(t.game, q.config, seed=self.seed + t.seq, track_ownership=q.ownership or q.ownership_stdev)
             player = t.game.to_play
@@ -526,9 +518,9 @@ class AnalysisEngine:
                     (q.max_time is not None and now - t.started >= q.max_time):
                 self.emit(self._response(t, False) if t.search.root_visits else _no_results(t))
                 nxt = t.successor
-                queued = [w is nxt for w in self.waiting] if nxt is not None and not t.terminated else []
-                if any(queued):  # the next turn goes on from this tree, in this one's place
-                    self.waiting.pop(queued.index(True))
+                at = next((i for i, w in enumerate(self.waiting) if w is nxt), None) if not t.terminated else None
+                if nxt is not None and at is not None:  # the next turn goes on from this tree, in this one's place
+                    self.waiting.pop(at)
                     heapq.heapify(self.waiting)
                     self._start(nxt, t)
                     still.append(nxt)
@@ -622,6 +614,18 @@ def _turned(info: dict, flip: bool) -> dict:
             if k in info:
                 info[k] = -info[k]
     return info
+
+
+def _continued(previous: Task, t: Task) -> Search | None:
+    """``previous``'s tree advanced by the move between the two turns, if that leads to ``t``'s position
+    (the tree plays it for its player to move: two moves of one colour in a row do not)."""
+    s = previous.search
+    try:
+        s.advance(previous.move)
+    except IllegalMove:
+        return None
+    same = (s.game.hash, s.game.to_play, s.game.passes) == (t.game.hash, t.game.to_play, t.game.passes)
+    return s if same else None
 
 
 def _no_results(t: Task) -> dict:
