@@ -387,15 +387,16 @@ def _move(S, meta, p, c, capbuf, cpos):
 @njit(cache=True)
 def k_play_scratch(S, meta, p, capbuf):
     """Play ``p`` (``p < 0`` passes) for the player to move on a scratch position, without a legality
-    check, hash history or undo: the search's descent and random playouts.
+    check, hash history or undo: the search's descent and random playouts. Returns the change of the
+    position's Zobrist hash (XOR it into the hash before the move; 0 for a pass).
 
     The move must be legal; ``capbuf`` needs room for every point of the board."""
     if p < 0:
         meta[M_KO] = -1
         meta[M_PASSES] += 1
         meta[M_TOMOVE] = 3 - meta[M_TOMOVE]
-    else:
-        _move(S, meta, p, meta[M_TOMOVE], capbuf, 0)
+        return np.uint64(0)
+    return _move(S, meta, p, meta[M_TOMOVE], capbuf, 0)[2]
 
 
 @njit(cache=True, inline="always")

@@ -15,14 +15,19 @@ Per node:
 - ``VL``: virtual losses currently on it (each counts as one visit with value -1
   for the player who moved into it, while a leaf below it waits for evaluation);
 - ``state``: ``UNEXPANDED``, ``PENDING`` (picked as a leaf, waiting for the
-  evaluator), ``EXPANDED`` or ``TERMINAL`` (two passes in a row; ``tscore`` holds
-  its exact score for the player to move there, its value is the score's sign).
+  evaluator), ``EXPANDED``, ``TERMINAL`` (two passes in a row, or a repetition
+  under simple ko; ``tscore`` holds its exact score for the player to move there,
+  its value is the score's sign) or ``ILLEGAL`` (a superko repetition).
 
 Positions are not stored in the tree. Selection replays the moves from the root
 position on a scratch copy (``S``/``meta`` of the leaf), with the kernels'
-``k_play_scratch``. Legality below the root uses ``k_legal_basic`` (simple ko
-and the suicide rule); **positional/situational superko is only
-enforced for the root's children** (``k_legal`` with the game's hash history).
+``k_play_scratch``, which also gives each position's Zobrist hash. The root's
+children are expanded with full legality (``k_legal`` with the game's hash
+history); deeper nodes with ``k_legal_basic`` (simple ko and the suicide rule),
+and a move that repeats a position of the path or of the game is settled on the
+node's first visit: illegal under positional/situational superko, a draw (value
+and score 0) under simple ko, where the game would cycle without a result (the
+send-two-return-one and triple-ko cycles that rules with simple ko leave open).
 A terminal node (two passes) is scored by area (Tromp-Taylor) with komi and any
 handicap bonus; territory-scoring games are also scored by area inside the tree.
 
@@ -77,7 +82,7 @@ from go_engine.coords import PASS, index_names, move_index
 from go_engine.features import HISTORY, history_ring
 from go_engine.game import Game
 
-UNEXPANDED, PENDING, EXPANDED, TERMINAL = 0, 1, 2, 3
+UNEXPANDED, PENDING, EXPANDED, TERMINAL, ILLEGAL = 0, 1, 2, 3, 4
 
 __all__ = ["SearchConfig", "Tree", "Search", "LeafBatch", "Evaluation", "Ownership", "search_round", "run_many"]
 
@@ -158,8 +163,25 @@ def _remove_vl(VL, path, plen):
 
 
 @njit(cache=True)
-def _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, fpu_red):
-    """The PUCT choice among ``nd``'s children (``nd`` expanded with at least one child)."""
+def _repeats(h, to_move, hpath, tpath, d, hist, korule):
+    """Whether the position of hash ``h`` with ``to_move`` to play repeats one of the ``d`` positions
+    before it on the search path (``hpath``/``tpath``) or one of the game's (``hist``: hash, player to
+    move). The board alone counts under positional superko, board and player to move otherwise."""
+    board_only = korule == K.KO_POSITIONAL
+    for i in range(d):
+        if hpath[i] == h and (board_only or tpath[i] == to_move):
+            return True
+    side = np.uint64(to_move)
+    for k in range(hist.shape[0]):
+        if hist[k, 0] == h and (board_only or hist[k, 1] == side):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _pick_child(first, nchild, prior, N, W, VL, state, nd, c_puct, fpu_red):
+    """The PUCT choice among ``nd``'s children (``nd`` expanded with at least one child that is not
+    ``ILLEGAL``; the pass never is)."""
     n_parent = N[nd] + VL[nd]
     sqrt_parent = math.sqrt(max(n_parent, 1))
     parent_q = -W[nd] / N[nd] if N[nd] > 0 else 0.0  # for the player to move at nd
@@ -173,6 +195,8 @@ def _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, fpu_red):
     best = f
     best_score = -1e30
     for j in range(f, f + k):
+        if state[j] == ILLEGAL:
+            continue
         n = N[j] + VL[j]
         if n > 0:
             q = (W[j] - VL[j]) / n
@@ -188,7 +212,7 @@ def _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, fpu_red):
 @njit(cache=True)
 def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tscore,
                    root, c_puct, fpu_red, fpu_root, komi,
-                   rootS, rootMeta, rootRing, rootHead, rootCount, use_ring,
+                   rootS, rootMeta, rootHist, rootRing, rootHead, rootCount, use_ring,
                    max_leaves, bS, bMeta, bRing, bHead, bCount, paths, plen, leaves, capbuf,
                    own, own_n):
     """Select up to ``max_leaves`` leaves from ``root`` with PUCT under virtual loss.
@@ -200,10 +224,22 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
     leaves are backed up at once (with their exact ownership while ownership is tracked: ``own``
     float32 [2, rows, size*size] and ``own_n`` [rows] with a row per root child, else 1 row).
     Stops early when a selection runs into a pending leaf. Returns (leaves to
-    evaluate, terminal visits done)."""
+    evaluate, terminal visits done).
+
+    A new node whose move (not a pass) repeats a position of the path or of the game (``rootHist``)
+    is settled on its first visit: under superko the move is illegal (``ILLEGAL``, never picked
+    again, and the selection starts over); under simple ko the game would cycle, which the rules
+    leave without a result, so it is ``TERMINAL`` with the value and score of a draw (0)."""
     maxd = paths.shape[1]
     size = rootMeta[K.M_SIZE]
     root_player = rootMeta[K.M_TOMOVE]
+    korule = rootMeta[K.M_KORULE]
+    nhist = rootMeta[K.M_NHIST]
+    hist = rootHist[:nhist]
+    hpath = np.empty(maxd, dtype=np.uint64)  # the hash and player to move of each position on the path
+    tpath = np.empty(maxd, dtype=np.int64)
+    hpath[0] = rootHist[nhist - 1, 0]
+    tpath[0] = root_player
     use_own = own_n.shape[0] > 1
     owner = np.empty(0, dtype=np.int8)  # Tromp-Taylor owners of a terminal position, made when needed
     n_eval = 0
@@ -223,10 +259,21 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
         path[0] = nd
         VL[nd] += 1
         d = 1
+        illegal = False
         while state[nd] == EXPANDED and nchild[nd] > 0:
             red = fpu_root if nd == root else fpu_red
-            ch = _pick_child(first, nchild, prior, N, W, VL, nd, c_puct, red)
-            K.k_play_scratch(S, meta, move[ch], capbuf)
+            ch = _pick_child(first, nchild, prior, N, W, VL, state, nd, c_puct, red)
+            h = hpath[d - 1] ^ K.k_play_scratch(S, meta, move[ch], capbuf)
+            hpath[d] = h
+            tpath[d] = meta[K.M_TOMOVE]
+            if state[ch] == UNEXPANDED and move[ch] >= 0 and _repeats(h, meta[K.M_TOMOVE], hpath, tpath, d,
+                                                                     hist, korule):
+                if korule != K.KO_SIMPLE:
+                    state[ch] = ILLEGAL
+                    illegal = True
+                    break
+                state[ch] = TERMINAL
+                tscore[ch] = 0.0
             if use_ring:
                 head = (head + 1) % bRing.shape[1]
                 bRing[i, head, :] = S[K.COLOR]
@@ -237,6 +284,9 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
             d += 1
             if d >= maxd - 1:
                 break
+        if illegal:
+            _remove_vl(VL, path, d)
+            continue
         st = state[nd]
         if st == PENDING:
             _remove_vl(VL, path, d)
@@ -641,7 +691,7 @@ class Search:
         fpu_root = cfg.fpu_reduction if cfg.fpu_root_reduction is None else cfg.fpu_root_reduction
         g = self.game
         ne, nt = k_select_batch(*t.arrays(), t.root, cfg.c_puct, cfg.fpu_reduction, fpu_root, self.komi,
-                                g._S, g._meta, self.ring, self.ring_head, self.ring_count, use_ring,
+                                g._S, g._meta, g._hist, self.ring, self.ring_head, self.ring_count, use_ring,
                                 k, self._bS, self._bMeta, self._bRing, self._bHead, self._bCount,
                                 self._paths, self._plen, self._leaves, self._capbuf,
                                 *self._own_sums())
@@ -782,6 +832,7 @@ class Search:
         if t.state[t.root] != EXPANDED:
             return np.zeros(0, dtype=np.int64)
         ch = np.arange(t.first[t.root], t.first[t.root] + t.nchild[t.root])
+        ch = ch[t.state[ch] != ILLEGAL]  # a superko repetition found below an earlier root
         if self._exclusion_done and len(self._excluded):
             ch = ch[~np.isin(t.move[ch], self._excluded)]
         return ch

@@ -10,7 +10,18 @@ from go_engine.coords import index_names
 from go_engine.features import game_features
 from go_engine.game import Game
 from selfplay.evaluators import UniformEvaluator, leaf_features
-from selfplay.search import EXPANDED, TERMINAL, Evaluation, LeafBatch, Search, SearchConfig, run_many, search_round
+from selfplay.search import (
+    EXPANDED,
+    ILLEGAL,
+    TERMINAL,
+    UNEXPANDED,
+    Evaluation,
+    LeafBatch,
+    Search,
+    SearchConfig,
+    run_many,
+    search_round,
+)
 
 
 class ScoreEvaluator:
@@ -444,3 +455,81 @@ def test_search_round_groups_calls_by_board_and_rules():
     calls.clear()
     assert search_round(searches, [4, 4, 4, 0], ev) == [4, 4, 4, 0] and searches[3].root_visits == 0
     assert sorted(calls) == [(9, 0.5, 4), (9, 7.5, 8)]
+
+
+def _position(g: Game, positional: bool) -> tuple:
+    """The repetition key of ``g``'s position: the stones, and the player to move unless positional."""
+    return (g.board.tobytes(),) if positional else (g.board.tobytes(), g.to_play)
+
+
+def _check_repetitions(s: Search, game: Game, seen: list, superko: bool, positional: bool) -> tuple[int, int]:
+    """Walk ``s``'s tree replaying its moves on ``game`` (whose positions so far are ``seen``) and check
+    each visited move against the ko rule; returns (moves checked, repetitions found)."""
+    t = s.tree
+    names = index_names(s.size)
+    max_depth = s._paths.shape[1] - 2
+    checked = repeats = 0
+
+    def walk(nd: int, path: list) -> None:
+        nonlocal checked, repeats
+        for ch in t.children(nd):
+            st = int(t.state[ch])
+            if st == UNEXPANDED:
+                continue
+            m = int(t.move[ch])
+            if m < 0:
+                game.play("pass")
+                if st == EXPANDED:
+                    walk(ch, path + [_position(game, positional)])
+                game.undo()
+                continue
+            if superko:
+                reason = game.why_illegal(names[m])
+                assert (st == ILLEGAL) == (reason is not None and "superko" in reason), (st, reason)
+                if st == ILLEGAL:
+                    repeats += 1
+                    continue
+            game.play(names[m])
+            key = _position(game, positional)
+            if not superko and len(path) + 1 < max_depth:  # not cut off by the depth limit
+                repeated = key in seen or key in path
+                assert (st == TERMINAL and game.passes < 2) == repeated
+                if repeated:
+                    repeats += 1
+                    assert t.tscore[ch] == 0 and t.W[ch] == 0
+            checked += 1
+            if st == EXPANDED:
+                walk(ch, path + [key])
+            game.undo()
+
+    walk(t.root, [])
+    return checked, repeats
+
+
+@pytest.mark.parametrize("size", [2, 3])
+@pytest.mark.parametrize("rules", ["chinese", "tromp-taylor", "aga"])
+def test_repetitions_below_the_root_follow_the_ko_rule(rules, size):
+    """Deep uniform searches on tiny boards capture and recapture often; walking the tree with an
+    independent record of positions (board arrays, not hashes): under superko a node is ILLEGAL
+    exactly when its move repeats a position of the game or the path, and every other move in the
+    tree is legal under the full rules; under simple ko exactly the repeating moves are draws."""
+    rng = np.random.default_rng(7)
+    positional = rules == "tromp-taylor"
+    superko = rules != "chinese"
+    checked = repeats = 0
+    for _ in range(10):
+        g = Game(size, komi=0.5, rules=rules)
+        seen = [_position(g, positional)]
+        for _ in range(int(rng.integers(0, 8))):
+            legal = [m for m in g.legal_moves() if m != "pass"]
+            if not legal:
+                break
+            g.play(legal[int(rng.integers(len(legal)))])
+            seen.append(_position(g, positional))
+        s = Search(g, seed=int(rng.integers(1 << 30)))
+        s.run(3000, UniformEvaluator(), 8)
+        c, r = _check_repetitions(s, g.copy(), seen, superko, positional)
+        checked += c
+        repeats += r
+        assert np.all(s.tree.VL[: s.tree.count] == 0)
+    assert checked > 500 and repeats > 0, (checked, repeats)
