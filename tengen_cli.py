@@ -435,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-file-commands", dest="file_commands", action="store_false",
                    help="refuse loadsgf and printsgf FILE: for a bridge to a server, whose users must not reach "
                         "this machine's files (in a --config file: file_commands = false)")
+    p.add_argument("--score-utility", type=_real(0.0, 10.0), default=eo.score_utility,
+                   help="weight of the score in the search's move choice beside the win rate (as KataGo's "
+                        "dynamicScoreUtilityFactor); 0: the win rate alone")
     p.add_argument("--dead-stones", choices=DEAD_STONE_SOURCES, default=eo.dead_stones,
                    help="how the count tells dead stones: random playouts, or the network's ownership through a "
                         "short search (for a network trained on settled ownership)")

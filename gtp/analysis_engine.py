@@ -436,6 +436,10 @@ class AnalysisEngine:
                 cfg.fpu_reduction = _number(value, name, 0.0, 2.0)
             elif key == "rootFpuReductionMax":
                 cfg.fpu_root_reduction = _number(value, name, 0.0, 2.0)
+            elif key == "dynamicScoreUtilityFactor":
+                cfg.score_utility = _number(value, name, 0.0, 10.0)
+            elif key == "dynamicScoreCenterScale":
+                cfg.score_scale = _number(value, name, 0.01, 100.0)
             elif key == "analysisPVLen":
                 pv_len = _integer(value, name, 1, 1000) if pv_len is None else pv_len
             else:

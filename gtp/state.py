@@ -60,6 +60,9 @@ class EngineOptions:
     # playouts of the position) or "network" (the ownership of a short search; it needs a network whose
     # ownership head learnt settled ownership, as the bundled one did; playouts pick GNU Go's winner more often: bench/dead_stones.py)
     dead_stones: str = "playouts"
+    # weight of the score in the search's move utility (SearchConfig.score_utility; KataGo's
+    # dynamicScoreUtilityFactor); 0: the win rate alone
+    score_utility: float = SearchConfig.score_utility
 
 
 class EngineState:
@@ -72,7 +75,7 @@ class EngineState:
         self.log_file = log if log is not None else sys.stderr
         self.evaluator = evaluator
         self.visits = max(1, int(options.visits))
-        self.search_cfg = SearchConfig()
+        self.search_cfg = SearchConfig(score_utility=float(options.score_utility))
         player = PlayerConfig(random_moves=max(0, int(options.random_moves)), resign_threshold=options.resign_threshold)
         self.player = Player(player, self.search_cfg, seed=0 if options.seed is None else options.seed,
                              rng=np.random.default_rng(options.seed), track_ownership=True)

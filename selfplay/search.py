@@ -178,13 +178,23 @@ def _repeats(h, to_move, hpath, tpath, d, hist, korule):
     return False
 
 
+@njit(cache=True, inline="always")
+def _score_utility(mean_score, center, factor, scale):
+    """The score's part of a node's utility: ``factor * 2/pi * atan((mean_score - center) / scale)``."""
+    return factor * (2.0 / math.pi) * math.atan((mean_score - center) / scale)
+
+
 @njit(cache=True)
-def _pick_child(first, nchild, prior, N, W, VL, state, nd, c_puct, fpu_red):
+def _pick_child(first, nchild, prior, N, W, SC, VL, state, nd, c_puct, fpu_red, su_factor, su_center, su_scale):
     """The PUCT choice among ``nd``'s children (``nd`` expanded with at least one child that is not
-    ``ILLEGAL``; the pass never is)."""
+    ``ILLEGAL``; the pass never is). A child's utility is its mean value plus, with ``su_factor`` > 0,
+    the score utility of its mean score (``su_center``: the centre for the player to move at ``nd``)."""
     n_parent = N[nd] + VL[nd]
     sqrt_parent = math.sqrt(max(n_parent, 1))
     parent_q = -W[nd] / N[nd] if N[nd] > 0 else 0.0  # for the player to move at nd
+    use_su = su_factor > 0.0
+    if use_su and N[nd] > 0:
+        parent_q += _score_utility(-SC[nd] / N[nd], su_center, su_factor, su_scale)
     f = first[nd]
     k = nchild[nd]
     seen_prior = 0.0
@@ -200,6 +210,8 @@ def _pick_child(first, nchild, prior, N, W, VL, state, nd, c_puct, fpu_red):
         n = N[j] + VL[j]
         if n > 0:
             q = (W[j] - VL[j]) / n
+            if use_su and N[j] > 0:
+                q += _score_utility(SC[j] / N[j], su_center, su_factor, su_scale)
         else:
             q = fpu
         s = q + c_puct * prior[j] * sqrt_parent / (1.0 + n)
@@ -211,7 +223,7 @@ def _pick_child(first, nchild, prior, N, W, VL, state, nd, c_puct, fpu_red):
 
 @njit(cache=True)
 def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tscore,
-                   root, c_puct, fpu_red, fpu_root, komi,
+                   root, c_puct, fpu_red, fpu_root, su_factor, su_center, su_scale, komi,
                    rootS, rootMeta, rootHist, rootRing, rootHead, rootCount, use_ring,
                    max_leaves, bS, bMeta, bRing, bHead, bCount, paths, plen, leaves, capbuf,
                    own, own_n):
@@ -260,9 +272,11 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
         VL[nd] += 1
         d = 1
         illegal = False
+        center = su_center  # the score utility's centre for the player to move at nd
         while state[nd] == EXPANDED and nchild[nd] > 0:
             red = fpu_root if nd == root else fpu_red
-            ch = _pick_child(first, nchild, prior, N, W, VL, state, nd, c_puct, red)
+            ch = _pick_child(first, nchild, prior, N, W, SC, VL, state, nd, c_puct, red, su_factor, center, su_scale)
+            center = -center
             h = hpath[d - 1] ^ K.k_play_scratch(S, meta, move[ch], capbuf)
             hpath[d] = h
             tpath[d] = meta[K.M_TOMOVE]
@@ -557,6 +571,11 @@ class SearchConfig:
     lcb_z: float = 1.96  # LCB = mean - lcb_z * stderr
     lcb_min_visits: int = 5
     lcb_min_fraction: float = 0.1  # a move takes part in the LCB check with >= this fraction of the top visits
+    # Score utility (KataGo's dynamic one): PUCT adds score_utility * 2/pi * atan((s - c) / (score_scale *
+    # board width)) to a child's mean value, s its mean score and c the root's, so that among moves of
+    # about the same win rate the one that keeps more points leads; 0 turns it off.
+    score_utility: float = 0.0
+    score_scale: float = 0.75
 
 
 def _game_ring(game: Game) -> tuple[np.ndarray, int, int]:
@@ -690,7 +709,11 @@ class Search:
         cfg = self.cfg
         fpu_root = cfg.fpu_reduction if cfg.fpu_root_reduction is None else cfg.fpu_root_reduction
         g = self.game
-        ne, nt = k_select_batch(*t.arrays(), t.root, cfg.c_puct, cfg.fpu_reduction, fpu_root, self.komi,
+        su_center = 0.0  # the root's mean score for its player to move
+        if cfg.score_utility > 0 and t.N[t.root] > 0:
+            su_center = -float(t.SC[t.root]) / float(t.N[t.root])
+        ne, nt = k_select_batch(*t.arrays(), t.root, cfg.c_puct, cfg.fpu_reduction, fpu_root, cfg.score_utility,
+                                su_center, cfg.score_scale * self.size, self.komi,
                                 g._S, g._meta, g._hist, self.ring, self.ring_head, self.ring_count, use_ring,
                                 k, self._bS, self._bMeta, self._bRing, self._bHead, self._bCount,
                                 self._paths, self._plen, self._leaves, self._capbuf,
@@ -850,6 +873,16 @@ class Search:
         mean, var = _stats(n, t.W[ch], t.W2[ch], sample=True)
         return ch, n, mean, self._lcb(n, mean, var)
 
+    def _score_utilities(self, ch: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """The score's part of each root child's utility, as the search weighs it (0 when it is off)."""
+        cfg = self.cfg
+        t = self.tree
+        if cfg.score_utility <= 0 or t.N[t.root] == 0:
+            return np.zeros(len(ch))
+        centre = -float(t.SC[t.root]) / float(t.N[t.root])
+        score = np.where(n > 0, t.SC[ch] / np.maximum(n, 1), centre)
+        return cfg.score_utility * (2 / math.pi) * np.arctan((score - centre) / (cfg.score_scale * self.size))
+
     def _ranked(self, n: np.ndarray, mean: np.ndarray, lcb: np.ndarray) -> list[int]:
         """Indices of the visited children, the move to play first: moves with enough visits
         (``lcb_min_visits``, ``lcb_min_fraction`` of the most visited) by LCB, then the others by visits."""
@@ -878,12 +911,13 @@ class Search:
         t = self.tree
         if len(ch) == 0 or n.sum() == 0:
             raise ValueError("no visited move at the root: run the search first")
+        su = self._score_utilities(ch, n)
         if temperature > 0:
             rng = rng or self.rng
             w = n / n.max()
             w = np.where(n > 0, w ** (1.0 / temperature), 0.0)
             return int(t.move[ch[rng.choice(len(ch), p=w / w.sum())]])
-        return int(t.move[ch[self._ranked(n, mean, lcb)[0]]])
+        return int(t.move[ch[self._ranked(n, mean + su, lcb + su)[0]]])
 
     def choose_by_prior(self) -> int:
         """The legal root move the network likes best (no search): a flat point, ``-1`` pass."""
@@ -934,7 +968,7 @@ class Search:
         """The root moves as KataGo's analysis reports them, for the player to move at the root, in
         ``order`` (0: the move ``choose`` plays). Each a dict: ``move``, ``visits``, ``winrate`` (0..1),
         ``scoreMean`` = ``scoreLead`` = ``scoreSelfplay`` (points; one score head), ``scoreStdev``,
-        ``prior``, ``utility`` (mean value, -1..1) and ``utilityLcb``, ``lcb`` (winrate), ``order``,
+        ``prior``, ``utility`` (mean value, -1..1, plus the score utility when it is on) and ``utilityLcb``, ``lcb`` (winrate), ``order``,
         ``pv`` and ``pvVisits`` (at most ``pv_len`` moves), with ``moves_ownership`` (while ownership
         is tracked) ``ownership`` (float [size, size], the root player's view) for the moves that
         have it.
@@ -943,7 +977,8 @@ class Search:
         ``min_moves`` (the root's winrate and score, LCB 0); at most ``max_moves`` in all."""
         ch, n, mean, lcb = self._child_stats()
         t = self.tree
-        order = self._ranked(n, mean, lcb)
+        su = self._score_utilities(ch, n)
+        order = self._ranked(n, mean + su, lcb + su)
         if len(order) < min_moves:
             rest = sorted((j for j in range(len(ch)) if n[j] == 0), key=lambda j: -t.prior[ch[j]])
             order += rest[: min_moves - len(order)]
@@ -958,8 +993,9 @@ class Search:
             pv, pv_visits = self._pv(nd, pv_len)
             if n[j] > 0:
                 info = {"winrate": float((mean[j] + 1) / 2), "scoreLead": float(score[j]),
-                        "scoreStdev": float(math.sqrt(score_var[j])), "utility": float(mean[j]),
-                        "lcb": float(min(max((lcb[j] + 1) / 2, 0.0), 1.0)), "utilityLcb": float(max(lcb[j], -1.0))}
+                        "scoreStdev": float(math.sqrt(score_var[j])), "utility": float(mean[j] + su[j]),
+                        "lcb": float(min(max((lcb[j] + 1) / 2, 0.0), 1.0)),
+                        "utilityLcb": float(max(lcb[j] + su[j], -1.0 - self.cfg.score_utility))}
             else:
                 info = {"winrate": root["winrate"], "scoreLead": root["scoreLead"], "scoreStdev": root["scoreStdev"],
                         "utility": root["utility"], "lcb": 0.0, "utilityLcb": -1.0}

@@ -104,6 +104,11 @@ def test_unknown_fields_and_settings_warn_and_the_query_goes_on():
     warnings = [r for r in out if "warning" in r]
     assert [(w["id"], w["field"]) for w in warnings] == [("q", "overrideSettings"), ("q", "colour")]
     assert out[-1]["rootInfo"]["visits"] == 8
+    ask(eng, query(id="su", overrideSettings={"dynamicScoreUtilityFactor": 0.3, "dynamicScoreCenterScale": 0.5,
+                                               "maxVisits": 8}))
+    assert not [r for r in out if r.get("id") == "su" and "warning" in r] and out[-1]["rootInfo"]["visits"] == 8
+    ask(eng, query(id="bad", overrideSettings={"dynamicScoreUtilityFactor": -1}))
+    assert out[-1] == {**out[-1], "id": "bad", "field": "overrideSettings.dynamicScoreUtilityFactor"}
 
 
 def test_actions():

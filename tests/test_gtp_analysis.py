@@ -260,6 +260,8 @@ def test_search_parameters_and_cache():
     ask(eng, "kata-set-param rootFpuReductionMax 0")
     ask(eng, "kata-set-param maxVisits 24")
     assert eng.search_cfg.c_puct == 2.5 and eng.search_cfg.fpu_root_reduction == 0 and eng.visits == 24
+    ask(eng, "kata-set-param dynamicScoreUtilityFactor 0.25")
+    assert eng.search_cfg.score_utility == 0.25
     ask(eng, "genmove b")
     assert eng.search.root_visits >= 24 and eng.search.cfg.c_puct == 2.5
     ask(eng, "kata-set-param maxTime 0.5")

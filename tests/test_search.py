@@ -533,3 +533,36 @@ def test_repetitions_below_the_root_follow_the_ko_rule(rules, size):
         repeats += r
         assert np.all(s.tree.VL[: s.tree.count] == 0)
     assert checked > 500 and repeats > 0, (checked, repeats)
+
+
+class CentreScoreEvaluator:
+    """Uniform priors and value 0 everywhere; the score says Black leads by 5 points while Black holds
+    the centre of a 5x5 board, else 0: moves of equal win rate, one of them worth more points."""
+
+    needs_history = False
+
+    def __call__(self, leaves: LeafBatch) -> Evaluation:
+        a = leaves.size ** 2 + 1
+        centre = 3 * (leaves.size + 2) + 3
+        scores = np.array([(5.0 if leaves.S[i][K.COLOR, centre] == K.BLACK else 0.0)
+                           * (1.0 if leaves.to_move(i) == K.BLACK else -1.0) for i in range(len(leaves))],
+                          dtype=np.float32)
+        return Evaluation(np.full((len(leaves), a), 1.0 / a, dtype=np.float32), np.zeros(len(leaves), np.float32),
+                          scores)
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.3])
+def test_score_utility_prefers_points_among_equal_win_rates(factor):
+    s = Search(Game(5, komi=0.5), SearchConfig(score_utility=factor), seed=0)
+    s.run(800, CentreScoreEvaluator(), 8)
+    t = s.tree
+    visits = {index_names(5)[int(t.move[j])] if t.move[j] >= 0 else "pass": int(t.N[j]) for j in _root_children(s)}
+    others = max(v for m, v in visits.items() if m != "C3")
+    if factor > 0:
+        assert visits["C3"] > 4 * others
+        assert s.choose_vertex() == "C3"
+    else:  # the win rate alone cannot tell the moves apart
+        assert visits["C3"] <= others + 2
+    info = {a["move"]: a for a in s.analysis()}
+    assert info["C3"]["winrate"] == 0.5  # the reported win rate stays the network's
+    assert (info["C3"]["utility"] > 0.01) == (factor > 0)  # the utility carries the score's part

@@ -39,6 +39,8 @@ PARAMS = {
     "lcbStdevs": Param("search_cfg", "lcb_z", False, 0, 12),
     "minVisitPropForLCB": Param("search_cfg", "lcb_min_fraction", False, 0, 1),
     "minVisitsForLCB": Param("search_cfg", "lcb_min_visits", True, 1, 10 ** 9),
+    "dynamicScoreUtilityFactor": Param("search_cfg", "score_utility", False, 0, 10),
+    "dynamicScoreCenterScale": Param("search_cfg", "score_scale", False, 0.01, 100),
 }
 
 
