@@ -3,7 +3,8 @@
 On ``--positions`` held-out positions (shards of ``tengen data build``, e.g. ``runs/data19/val``) the
 network runs on each backend (OpenVINO, the prepared PyTorch model) in float32 and in bf16, as
 ``tengen gtp --precision`` runs it. Outputs: the largest and mean absolute differences of the move
-probabilities, the win probability, the score and the ownership between the two precisions; how often
+probabilities, the win probability, the score and the ownership between the two precisions, and the mean
+signed difference of the win probability and the score (a bias for the player to move); how often
 both pick the same top move; and each one's move-prediction accuracy against the games' moves.
 Speed: positions per second at each ``--batches`` size on one thread, float32 and bf16 in turn for
 ``--repeats`` rounds (medians, and the median of the paired ratios, so that load moves both alike).
@@ -73,6 +74,8 @@ def main() -> None:
         va, vc = 1 / (1 + np.exp(-a["value"])), 1 / (1 + np.exp(-c["value"]))
         diff = {"policy_max": float(np.abs(pa - pc).max()), "policy_mean": float(np.abs(pa - pc).mean()),
                 "winrate_max": float(np.abs(va - vc).max()), "winrate_median": float(np.median(np.abs(va - vc))),
+                # signed: bf16 minus float32, for the player to move (a bias moves every leaf of a search alike)
+                "winrate_bias": float((vc - va).mean()), "score_bias": float((c["score"] - a["score"]).mean()),
                 "score_max": float(np.abs(a["score"] - c["score"]).max()),
                 "ownership_max": float(np.abs(a["ownership"] - c["ownership"]).max()),
                 "same_top_move": float((pa.argmax(1) == pc.argmax(1)).mean()),
