@@ -120,7 +120,8 @@ def cmd_gtp(args: argparse.Namespace) -> int:
                    precision=args.precision, visits=args.visits, resign_threshold=args.resign_threshold,
                    playouts=args.playouts, size=args.size, komi=args.komi, rules=args.rules, seed=args.seed,
                    analysis_interval=args.analysis_interval, ponder=args.ponder, move_seconds=args.move_seconds,
-                   random_moves=args.random_moves, file_commands=args.file_commands, dead_stones=args.dead_stones)
+                   random_moves=args.random_moves, file_commands=args.file_commands, dead_stones=args.dead_stones,
+                   score_utility=args.score_utility, random_symmetry=args.random_symmetry)
 
 
 def cmd_analysis(args: argparse.Namespace) -> int:
@@ -435,6 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-file-commands", dest="file_commands", action="store_false",
                    help="refuse loadsgf and printsgf FILE: for a bridge to a server, whose users must not reach "
                         "this machine's files (in a --config file: file_commands = false)")
+    p.add_argument("--random-symmetry", action="store_true", default=eo.random_symmetry,
+                   help="read each batch of the search's positions under a symmetry of the board drawn at random "
+                        "(as Leela Zero and KataGo do), not always the identity")
     p.add_argument("--score-utility", type=_real(0.0, 10.0), default=eo.score_utility,
                    help="weight of the score in the search's move choice beside the win rate (as KataGo's "
                         "dynamicScoreUtilityFactor); 0: the win rate alone")

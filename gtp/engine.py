@@ -33,7 +33,8 @@ class GtpEngine(CoreCommands, KgsTimeCommands, AnalysisCommands, ScoringCommands
     def __init__(self, model=None, device: str = "cpu", log: TextIO | None = None, **options) -> None:
         opts = EngineOptions(**options)
         seed = 0 if opts.seed is None else opts.seed
-        evaluator = (NetworkEvaluator(model, device, backend=opts.backend, precision=opts.precision)
+        evaluator = (NetworkEvaluator(model, device, backend=opts.backend, precision=opts.precision,
+                                      random_symmetry=opts.random_symmetry, seed=seed)
                      if model is not None else PlayoutEvaluator(opts.playouts, seed))
         super().__init__(evaluator, opts, log)
         self.protocol = GtpProtocol(self, self.log)

@@ -63,6 +63,9 @@ class EngineOptions:
     # weight of the score in the search's move utility (SearchConfig.score_utility; KataGo's
     # dynamicScoreUtilityFactor); 0: the win rate alone
     score_utility: float = SearchConfig.score_utility
+    # read each batch of leaves under one of the 8 symmetries of the board, drawn at random (Leela Zero's and
+    # KataGo's default), so that the network's errors are not the same in every line; off: the identity
+    random_symmetry: bool = False
 
 
 class EngineState:

@@ -144,7 +144,8 @@ class NetworkEvaluator:
     needs_history = True
 
     def __init__(self, model, device: str = "cpu", prepare: bool = True, cache_size: int = 0,
-                 backend: str = "torch", precision: str = "float32") -> None:
+                 backend: str = "torch", precision: str = "float32", random_symmetry: bool = False,
+                 seed: int = 0) -> None:
         import torch
 
         if precision not in PRECISIONS:
@@ -173,6 +174,8 @@ class NetworkEvaluator:
         self._cache: OrderedDict[bytes, tuple] = OrderedDict()
         self.hits = self.misses = 0
         self.symmetry = 0
+        self.random_symmetry = random_symmetry
+        self._rng = np.random.default_rng(seed)
 
     def with_symmetry(self, sym: int) -> NetworkEvaluator:
         """The same network reading its inputs under symmetry ``sym`` (0..7, see ``go_engine.features``),
@@ -180,7 +183,7 @@ class NetworkEvaluator:
         if not 0 <= sym < 8:
             raise ValueError(f"symmetry must be 0 to 7, got {sym}")
         other = copy.copy(self)
-        other.symmetry, other.cache_size, other._cache = sym, 0, OrderedDict()
+        other.symmetry, other.cache_size, other._cache, other.random_symmetry = sym, 0, OrderedDict(), False
         return other
 
     def _torch_model(self) -> None:
@@ -232,12 +235,16 @@ class NetworkEvaluator:
         out = self._outputs(planes, globs)
         return [_softmax(out["policy"]), np.tanh(out["value"] * 0.5), out["score"], out["ownership"]]
 
+    def _heads(self, leaves: LeafBatch, rows: np.ndarray | None = None) -> list[np.ndarray]:
+        """Priors, values, scores and ownership of the leaves (``rows`` of them), in the board's own
+        orientation: read under ``symmetry``, or under one drawn per call with ``random_symmetry``."""
+        sym = int(self._rng.integers(8)) if self.random_symmetry else self.symmetry
+        heads = self._network(*leaf_features(leaves, self.num_planes, sym, rows=rows))
+        return heads if sym == 0 else self._turned_back(heads, sym, leaves.size)
+
     def __call__(self, leaves: LeafBatch) -> Evaluation:
-        if self.symmetry:
-            return self._turned_back(*self._network(*leaf_features(leaves, self.num_planes, self.symmetry)),
-                                     leaves.size)
         if not self.cache_size:
-            return Evaluation(*self._network(*leaf_features(leaves, self.num_planes)))
+            return Evaluation(*self._heads(leaves))
         keys = leaf_keys(leaves)  # the planes are computed for the positions not in the cache only
         first: dict[bytes, int] = {}
         for i, k in enumerate(keys):
@@ -246,7 +253,7 @@ class NetworkEvaluator:
         self.hits += len(keys) - len(first)
         self.misses += len(first)
         if first:
-            heads = self._network(*leaf_features(leaves, self.num_planes, rows=np.fromiter(first.values(), np.int64)))
+            heads = self._heads(leaves, rows=np.fromiter(first.values(), np.int64))
             for j, k in enumerate(first):
                 self._cache[k] = tuple(h[j] for h in heads)
         found = [self._cache[k] for k in keys]
@@ -256,13 +263,15 @@ class NetworkEvaluator:
             self._cache.popitem(last=False)
         return Evaluation(*(np.stack([f[h] for f in found]) for h in range(4)))
 
-    def _turned_back(self, priors, values, scores, ownership, size: int) -> Evaluation:
-        """The outputs for inputs read under ``self.symmetry``, in the board's own orientation."""
-        back = inverse_symmetry(self.symmetry)
+    @staticmethod
+    def _turned_back(heads: list[np.ndarray], sym: int, size: int) -> list[np.ndarray]:
+        """The heads of inputs read under ``sym``, in the board's own orientation."""
+        priors, values, scores, ownership = heads
+        back = inverse_symmetry(sym)
         n = len(values)
         priors = priors.copy()
         priors[:, :-1] = apply_symmetry(priors[:, :-1].reshape(n, size, size), back).reshape(n, size * size)
-        return Evaluation(priors, values, scores, np.ascontiguousarray(apply_symmetry(ownership, back)))
+        return [priors, values, scores, np.ascontiguousarray(apply_symmetry(ownership, back))]
 
 
 class PlayoutEvaluator:

@@ -24,6 +24,20 @@ def test_gtp_and_play_defaults_are_the_engines():
     _same(parse_args(["play"]), EngineOptions(), ["visits", "resign_threshold", "size", "komi", "rules", "seed"])
 
 
+def test_every_gtp_option_reaches_the_engine(monkeypatch):
+    """``tengen gtp`` hands each of its EngineOptions to the engine (an option left out of the call is
+    parsed, shown in --help and then silently ignored)."""
+    import gtp.engine
+
+    seen = {}
+    monkeypatch.setattr(gtp.engine, "run_gtp", lambda **kw: seen.update(kw) or 0)
+    assert main(["gtp", "--score-utility", "0.3", "--random-symmetry", "--visits", "7"]) == 0
+    args = parse_args(["gtp"])
+    names = {f.name for f in fields(EngineOptions) if hasattr(args, f.name)}
+    assert names <= set(seen), names - set(seen)
+    assert (seen["score_utility"], seen["random_symmetry"], seen["visits"]) == (0.3, True, 7)
+
+
 def test_selfplay_and_loop_defaults_are_their_configs():
     _same(parse_args(["selfplay", "--out", "x", "--games", "1"]), SelfPlayConfig())
     loop, lc = parse_args(["loop", "run", "x"]), LoopConfig()

@@ -165,3 +165,32 @@ def test_network_under_a_symmetry_answers_in_the_boards_own_orientation(sym):
     grid = np.arange(81).reshape(9, 9)
     assert (apply_symmetry(apply_symmetry(grid, sym), back) == grid).all()
     assert ev.with_symmetry(sym).cache_size == 0 and ev.symmetry == 0
+
+
+@pytest.mark.parametrize("cache_size", [0, 64])
+def test_random_symmetry_reads_each_batch_under_one_of_the_eight(cache_size):
+    """With ``random_symmetry`` every call answers as ``with_symmetry(s)`` does for some ``s`` (in the
+    board's own orientation), and the calls use several symmetries."""
+    torch = pytest.importorskip("torch")
+    from policy.model import GoNet, NetConfig
+
+    torch.manual_seed(3)
+    net = GoNet(NetConfig(blocks=2, channels=16, gpool_every=2)).eval()
+    ev = NetworkEvaluator(net, cache_size=cache_size, random_symmetry=True, seed=5)
+    fixed = NetworkEvaluator(net)
+    games = []
+    for k in range(2, 8):  # no position symmetric under any of the eight
+        g = Game(7, komi=7.5)
+        for m in ["D4", "C3", "E5", "C5", "B2", "F6", "A1"][:k]:
+            g.play(m)
+        games.append(g)
+    used = set()
+    for g in games:
+        leaves = _leaves([g])
+        got = ev(leaves)
+        refs = [fixed.with_symmetry(s)(leaves) for s in range(8)]
+        match = [s for s, r in enumerate(refs) if np.allclose(got.priors, r.priors, atol=1e-6)
+                 and np.allclose(got.values, r.values, atol=1e-6) and np.allclose(got.ownership, r.ownership, atol=1e-6)]
+        assert len(match) == 1, match
+        used.update(match)
+    assert len(used) >= 3
