@@ -120,7 +120,8 @@ class NetworkEvaluator:
     player to move. History planes are exact: the leaf's ring holds the colours
     of the positions along the game and the tree path. Features use the
     identity symmetry; ``with_symmetry`` gives an evaluator that reads them
-    under another one (KataGo's ``kata-raw-nn SYMMETRY``).
+    under another one (KataGo's ``kata-raw-nn SYMMETRY``); ``random_symmetry`` reads each call's
+    batch under one drawn from ``seed``'s generator (Leela Zero's and KataGo's search default).
 
     ``backend`` (``BACKENDS``, see ``choose_backend``): ``"torch"`` runs the
     model itself (``prepare``: as ``policy.inference.prepare_for_inference``
