@@ -115,13 +115,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_gtp(args: argparse.Namespace) -> int:
     """A GTP engine on stdin/stdout, for GUIs and servers."""
     from gtp.engine import run_gtp
+    from gtp.state import EngineOptions
 
-    return run_gtp(model=args.model, device=args.device, threads=args.threads, backend=args.backend,
-                   precision=args.precision, visits=args.visits, resign_threshold=args.resign_threshold,
-                   playouts=args.playouts, size=args.size, komi=args.komi, rules=args.rules, seed=args.seed,
-                   analysis_interval=args.analysis_interval, ponder=args.ponder, move_seconds=args.move_seconds,
-                   random_moves=args.random_moves, file_commands=args.file_commands, dead_stones=args.dead_stones,
-                   score_utility=args.score_utility, random_symmetry=args.random_symmetry)
+    # every engine option the command line has, by its field name (a list by hand once dropped one)
+    options = {f.name: getattr(args, f.name) for f in fields(EngineOptions) if hasattr(args, f.name)}
+    return run_gtp(model=args.model, device=args.device, threads=args.threads, **options)
 
 
 def cmd_analysis(args: argparse.Namespace) -> int:

@@ -180,8 +180,9 @@ def _repeats(h, to_move, hpath, tpath, d, hist, korule):
 
 @njit(cache=True, inline="always")
 def _score_utility(mean_score, center, factor, scale):
-    """The score's part of a node's utility: ``factor * 2/pi * atan((mean_score - center) / scale)``."""
-    return factor * (2.0 / math.pi) * math.atan((mean_score - center) / scale)
+    """The score's part of a node's utility: ``factor * 2/pi * atan((mean_score - center) / scale)`` (mean
+    scores a number or an array: PUCT's children in the kernels, the root's for the final choice)."""
+    return factor * (2.0 / np.pi) * np.arctan((mean_score - center) / scale)
 
 
 @njit(cache=True)
@@ -709,11 +710,8 @@ class Search:
         cfg = self.cfg
         fpu_root = cfg.fpu_reduction if cfg.fpu_root_reduction is None else cfg.fpu_root_reduction
         g = self.game
-        su_center = 0.0  # the root's mean score for its player to move
-        if cfg.score_utility > 0 and t.N[t.root] > 0:
-            su_center = -float(t.SC[t.root]) / float(t.N[t.root])
         ne, nt = k_select_batch(*t.arrays(), t.root, cfg.c_puct, cfg.fpu_reduction, fpu_root, cfg.score_utility,
-                                su_center, cfg.score_scale * self.size, self.komi,
+                                self._score_centre(), cfg.score_scale * self.size, self.komi,
                                 g._S, g._meta, g._hist, self.ring, self.ring_head, self.ring_count, use_ring,
                                 k, self._bS, self._bMeta, self._bRing, self._bHead, self._bCount,
                                 self._paths, self._plen, self._leaves, self._capbuf,
@@ -873,15 +871,19 @@ class Search:
         mean, var = _stats(n, t.W[ch], t.W2[ch], sample=True)
         return ch, n, mean, self._lcb(n, mean, var)
 
+    def _score_centre(self) -> float:
+        """The score utility's centre: the root's mean score for its player to move (0 before a visit)."""
+        t = self.tree
+        return -float(t.SC[t.root]) / float(t.N[t.root]) if t.N[t.root] > 0 else 0.0
+
     def _score_utilities(self, ch: np.ndarray, n: np.ndarray) -> np.ndarray:
         """The score's part of each root child's utility, as the search weighs it (0 when it is off)."""
         cfg = self.cfg
-        t = self.tree
-        if cfg.score_utility <= 0 or t.N[t.root] == 0:
+        if cfg.score_utility <= 0 or self.tree.N[self.tree.root] == 0:
             return np.zeros(len(ch))
-        centre = -float(t.SC[t.root]) / float(t.N[t.root])
-        score = np.where(n > 0, t.SC[ch] / np.maximum(n, 1), centre)
-        return cfg.score_utility * (2 / math.pi) * np.arctan((score - centre) / (cfg.score_scale * self.size))
+        centre = self._score_centre()
+        score = np.where(n > 0, self.tree.SC[ch] / np.maximum(n, 1), centre)
+        return _score_utility(score, centre, cfg.score_utility, cfg.score_scale * self.size)
 
     def _ranked(self, n: np.ndarray, mean: np.ndarray, lcb: np.ndarray) -> list[int]:
         """Indices of the visited children, the move to play first: moves with enough visits
