@@ -94,7 +94,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       checkpoint_minutes=args.checkpoint_minutes, device=args.device, compile=args.compile,
                       value_weight=args.value_weight, score_weight=args.score_weight, init=args.init, net=net,
                       minutes=args.minutes, loader_workers=args.loader_workers, komi_relabel=args.komi_relabel,
-                      feature_version=args.feature_version, precision=args.precision)
+                      feature_version=args.feature_version, precision=args.precision,
+                      size_shares=dict(args.size_share))
     try:
         path = Trainer(cfg, resume=args.resume, force=args.force).run()
     except TrainingError as e:
@@ -323,7 +324,15 @@ def _device(text: str) -> str:
     return text
 
 
+def _size_share(text: str) -> tuple[int, float]:
+    size, eq, share = text.partition("=")
+    if not eq:
+        raise ValueError(f"expected SIZE=SHARE such as 9=0.3, got {text!r}")
+    return SIZE(size.strip()), _real(above=0.0, most=1.0)(share.strip())
+
+
 SIZE = _whole(MIN_SIZE, MAX_SIZE)
+SIZE_SHARE = _typed("size share", _size_share)
 KOMI = _typed("komi", check_komi)
 RULES = _typed("rules", lambda text: get_rules(text).name)
 COLOUR = _typed("colour", parse_color)
@@ -682,6 +691,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of counted games trained under a new komi, their results relabelled")
     p.add_argument("--feature-version", type=int, default=tc["feature_version"], choices=sorted(FEATURE_PLANES),
                    help="input features (docs/features.md)")
+    p.add_argument("--size-share", type=SIZE_SHARE, action="append", default=[], metavar="SIZE=SHARE",
+                   help="with data of several board sizes, the share of the batches of this size (each batch is "
+                        "of one size; sizes not named share the rest in proportion to their positions), "
+                        "e.g. --size-share 9=0.3")
     p.set_defaults(func=cmd_train)
 
     p = command(sub, "eval", help="move-prediction and value metrics of a model")

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from go_engine.atomic import atomic_write_bytes
 from go_engine.features import FEATURE_VERSION, planes_for
 
-from .data.loader import Batch, PositionLoader, batches
+from .data.loader import Batch, PositionLoader, SizeGroup, mixed_batches, size_groups, size_weights
 from .model import GoNet, NetConfig, count_parameters
 from .modelfile import ModelInfo, load_model, save_model
 
@@ -53,6 +53,9 @@ class TrainConfig:
     batch_size: int = 256
     sample_rate: float = 1.0  # share of each game's positions used (fewer, less correlated)
     komi_relabel: float = 0.5  # share of counted games replayed under a new komi (policy.data.loader)
+    # share of the batches drawn from each named board size when the data holds several (a batch is of one
+    # size); sizes not named share the rest in proportion to their positions
+    size_shares: dict[int, float] = field(default_factory=dict)
     feature_version: int = FEATURE_VERSION
     loader_workers: int = 0  # processes that replay games; 0: in the training process
     minutes: float | None = None  # time budget: stop (and end the learning-rate schedule) after it
@@ -77,6 +80,7 @@ class TrainConfig:
     net: NetConfig = field(default_factory=NetConfig)
 
     def __post_init__(self) -> None:
+        self.size_shares = {int(k): float(v) for k, v in self.size_shares.items()}  # JSON gives string keys
         planes = planes_for(self.feature_version)
         if self.net.in_planes != planes:
             self.net = replace(self.net, in_planes=planes)
@@ -185,6 +189,8 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, resume: bool = False, force: bool = False) -> None:
         self.cfg = cfg
         self.out = Path(cfg.out)
+        self.groups: list[SizeGroup] = size_groups(cfg.train)
+        self.weights = size_weights(self.groups, cfg.size_shares)
         earlier = [f for f in ("checkpoint.pt", "model.pt", "metrics.jsonl") if (self.out / f).exists()]
         if earlier and not resume:
             if not force:
@@ -273,8 +279,9 @@ class Trainer:
         except Exception as e:  # torch raises many kinds for a foreign or corrupt file
             raise ValueError(f"--resume: {self.checkpoint_path} is not a readable Tengen checkpoint "
                                 f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
-        for key in ("train", "batch_size", "sample_rate", "seed"):
-            if saved[key] != asdict(self.cfg)[key]:
+        saved["size_shares"] = TrainConfig(train=[], out="", size_shares=saved.get("size_shares", {})).size_shares
+        for key in ("train", "batch_size", "sample_rate", "seed", "size_shares"):
+            if saved[key] != getattr(self.cfg, key):
                 raise ValueError(f"--resume: {key} differs from the checkpoint's ({saved[key]!r}); "
                                  "resuming exactly needs the same data, batch size and seed")
         self.model.load_state_dict(state["model"])
@@ -300,7 +307,7 @@ class Trainer:
 
     def export(self, path: Path) -> None:
         info = ModelInfo(self.cfg.net, feature_version=self.cfg.feature_version,
-                         board_sizes=[PositionLoader(self.cfg.train).size], training={
+                         board_sizes=[g.size for g in self.groups], training={
             "data": self.cfg.train, "steps": self.step, "positions": self.positions,
             "seconds": round(self.elapsed, 1), "device": str(self.device), "cpu": platform.processor() or platform.machine(),
             "world_size": self.world, "metrics": self.history[-1] if self.history else {}})
@@ -312,9 +319,10 @@ class Trainer:
         returns the model file."""
         cfg, dev = self.cfg, self.device
         last = cfg.steps if until_step is None else min(cfg.steps, until_step)
-        stream = batches(cfg.train, workers=cfg.loader_workers, pin_memory=dev.type == "cuda",
-                         batch_size=cfg.batch_size, seed=cfg.seed * 1000 + self.rank, sample_rate=cfg.sample_rate,
-                         feature_version=cfg.feature_version, komi_relabel=cfg.komi_relabel)
+        stream = mixed_batches(self.groups, self.weights, workers=cfg.loader_workers, pin_memory=dev.type == "cuda",
+                               batch_size=cfg.batch_size, seed=cfg.seed * 1000 + self.rank,
+                               sample_rate=cfg.sample_rate, feature_version=cfg.feature_version,
+                               komi_relabel=cfg.komi_relabel)
         for _ in range(self.step):  # resume: the data stream is deterministic, so skip what was used
             next(stream)
         stop = {"now": False}
@@ -371,9 +379,7 @@ class Trainer:
                     bar.set_postfix(loss=f"{rec['loss']:.3f}", acc=f"{acc:.3f}", pos_s=f"{rec['pos_per_s']:.0f}")
                     self._record(rec, log, writer)
                 if cfg.val and self.rank == 0 and (self.step % cfg.eval_every == 0 or self.step == cfg.steps):
-                    self._record({"step": self.step, **{f"val_{k}": v for k, v in evaluate(
-                        self.model, cfg.val, dev, cfg.eval_positions, feature_version=cfg.feature_version).items()}},
-                        log, writer)
+                    self._record({"step": self.step, **self._validate()}, log, writer)
                 if now >= next_ckpt:
                     check()
                     self.save_checkpoint()
@@ -397,6 +403,18 @@ class Trainer:
             print(f"interrupted at step {self.step}: checkpoint saved; continue with --resume")
         return final
 
+    def _validate(self) -> dict:
+        """Held-out metrics as ``val_*``; where the validation data holds several board sizes, those of
+        a size other than the training data's first as ``val{size}_*``."""
+        groups = size_groups(self.cfg.val)
+        out = {}
+        for g in groups:
+            prefix = "val_" if len(groups) == 1 or g.size == self.groups[0].size else f"val{g.size}_"
+            metrics = evaluate(self.model, list(g.paths), self.device, self.cfg.eval_positions,
+                               feature_version=self.cfg.feature_version)
+            out.update({prefix + k: v for k, v in metrics.items()})
+        return out
+
     def _record(self, rec: dict, log, writer) -> None:
         self.history.append(rec)
         if log:
@@ -417,10 +435,15 @@ def _tensorboard(out: Path):
 
 
 def eval_model(model_path: str, data: list[str], device: str = "auto", limit: int = 10 ** 9) -> dict:
-    """``tengen eval``: the validation metrics of any model on any shards."""
+    """``tengen eval``: the validation metrics of any model on any shards; for shards of several board
+    sizes, the metrics of each size under its name (``"9x9"``)."""
     dev = pick_device(device)
     model, info = load_model(model_path, dev)
-    return evaluate(model, data, dev, limit, feature_version=info.feature_version)
+    groups = size_groups(data)
+    if len(groups) == 1:
+        return evaluate(model, data, dev, limit, feature_version=info.feature_version)
+    return {f"{g.size}x{g.size}": evaluate(model, list(g.paths), dev, limit, feature_version=info.feature_version)
+            for g in groups}
 
 
 __all__ = ["TrainConfig", "Trainer", "TrainingError", "eval_model", "pick_device", "count_parameters"]

@@ -1,5 +1,6 @@
 """Training runs: refusal of an existing run, safe checkpoints, metrics on resume, a non-finite loss,
-a time budget, warm start from an earlier feature version, loader workers, and bf16 autocast on the CPU."""
+a time budget, warm start from an earlier feature version, loader workers, bf16 autocast on the CPU, and
+data of several board sizes mixed by share."""
 
 import json
 import pickle
@@ -10,10 +11,12 @@ import torch
 import policy.train as train_mod
 import tengen_cli
 from go_engine.features import FEATURE_PLANES
+from policy.data.shards import write_shard
 from policy.model import GoNet, NetConfig
 from policy.modelfile import ModelInfo, load_model, save_model
 from policy.train import TrainConfig, Trainer, TrainingError
 from tests.test_model import TINY, _tiny_data
+from tests.test_shards import _records
 
 
 def _cfg(tmp_path, **kw):
@@ -141,3 +144,68 @@ def test_the_precision_option_reaches_the_trainer(monkeypatch, tmp_path):
     tengen_cli.main(["train", str(tmp_path / "d"), "--out", str(tmp_path / "r"), "--precision", "bf16"])
     tengen_cli.main(["train", str(tmp_path / "d"), "--out", str(tmp_path / "r")])
     assert [c.precision for c in got] == ["bf16", "auto"]
+
+
+def _two_sizes(tmp_path):
+    """9x9 games (72 positions) and 7x7 games (random, up to 60 moves each) in two folders."""
+    _tiny_data(tmp_path / "d9" / "s.npz")
+    write_shard(tmp_path / "d7" / "s.npz", _records(8, size=7))
+    return [str(tmp_path / "d9"), str(tmp_path / "d7")]
+
+
+def test_board_sizes_mix_by_their_shares_one_size_a_batch(tmp_path):
+    from policy.data.loader import mixed_batches, size_groups, size_weights
+    data = _two_sizes(tmp_path)
+    groups = size_groups(data)
+    assert [(g.size, g.positions) for g in groups][0] == (9, 72) and groups[1].size == 7
+    assert groups[1].positions == sum(len(r.moves) for r in _records(8, size=7))
+    w = size_weights(groups, {7: 0.25})
+    assert w.tolist() == pytest.approx([0.75, 0.25])
+    free = size_weights(groups, {})  # by positions
+    assert free[1] / free[0] == pytest.approx(groups[1].positions / groups[0].positions)
+    stream = mixed_batches(groups, w, seed=3, batch_size=8)
+    sizes = [next(stream).planes.shape[-1] for _ in range(400)]
+    assert set(sizes) == {7, 9} and 70 <= sizes.count(7) <= 130  # binomial(400, 0.25): mean 100, sd 8.7
+    again = mixed_batches(groups, w, seed=3, batch_size=8)
+    assert [next(again).planes.shape[-1] for _ in range(400)] == sizes
+    for shares, what in [({13: 0.2}, "no 13x13 shards"), ({7: 1.0}, "add up to 1"), ({7: 0.5, 9: 0.4}, "add up to 0.9")]:
+        with pytest.raises(ValueError, match=what):
+            size_weights(groups, shares)
+
+
+def test_training_on_two_board_sizes_validates_each_and_resumes_exactly(tmp_path):
+    data = _two_sizes(tmp_path)
+    base = dict(train=data, val=data, steps=16, batch_size=8, lr=0.02, warmup_steps=2, log_every=4, eval_every=8,
+                eval_positions=64, checkpoint_minutes=100, net=TINY, optimizer="adamw", device="cpu",
+                size_shares={7: 0.5})
+    full = Trainer(TrainConfig(out=str(tmp_path / "full"), **base))
+    full.run()
+    last = full.history[-1]
+    assert {"val_top1", "val_value_loss", "val7_top1", "val7_value_loss"} <= set(last)
+    assert last["val_positions"] == 72 and last["val7_positions"] >= 64  # all 9x9 positions; 7x7 to the limit
+    assert load_model(tmp_path / "full" / "model.pt")[1].board_sizes == [9, 7]
+    half = Trainer(TrainConfig(out=str(tmp_path / "half"), **base))
+    half.run(until_step=7)
+    with pytest.raises(ValueError, match="size_shares differs"):
+        Trainer(TrainConfig(out=str(tmp_path / "half"), **{**base, "size_shares": {7: 0.4}}), resume=True)
+    resumed = Trainer(TrainConfig(out=str(tmp_path / "half"), **base), resume=True)
+    resumed.run()
+    for k, v in full.model.state_dict().items():
+        assert torch.allclose(v.float(), resumed.model.state_dict()[k].float(), atol=1e-5), k
+    by_size = train_mod.eval_model(str(tmp_path / "full" / "model.pt"), data, device="cpu")
+    assert set(by_size) == {"9x9", "7x7"} and by_size["7x7"]["positions"] > 0
+
+
+def test_the_size_share_option(tmp_path, capsys):
+    data = _two_sizes(tmp_path)
+    assert tengen_cli.main(["train", *data, "--out", str(tmp_path / "r"), "--steps", "2", "--batch-size", "8",
+                            "--size-share", "7=0.3", "--blocks", "1", "--channels", "8"]) == 0
+    saved = json.loads(torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)["config"])
+    assert saved["size_shares"] == {"7": 0.3}
+    capsys.readouterr()
+    for bad, what in [("7", "expected SIZE=SHARE"), ("7=0", "expected a number"), ("1=0.3", "expected a whole number"),
+                      ("13=0.2", "no 13x13 shards")]:
+        assert tengen_cli.main(["train", *data, "--out", str(tmp_path / "bad"), "--steps", "1",
+                                "--size-share", bad]) == 2
+        err = capsys.readouterr().err
+        assert what in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -5,7 +5,8 @@ by the replay kernel (``policy.data.replay``), and their positions pass through
 a shuffle buffer, so memory holds a few shards and the buffer however large the
 data set is. ``batches`` runs the same loader in worker processes (torch's
 DataLoader), each on its own share of the games, so that a GPU never waits for
-the CPU.
+the CPU. Shards of several board sizes train together in batches of one size
+each: ``mixed_batches`` draws each batch's size at random by a share per size.
 
 Targets, all from the view of the player to move:
 
@@ -38,7 +39,7 @@ from go_engine.features import FEATURE_VERSION, NUM_GLOBALS, apply_symmetry, glo
 from go_engine.rules import get_rules
 
 from .replay import SETUP_ILLEGAL, k_replay
-from .shards import WINNER_UNKNOWN, Shard, ShardError, read_shard
+from .shards import WINNER_UNKNOWN, Shard, ShardError, read_shard, shard_header
 
 
 @dataclass
@@ -90,6 +91,52 @@ def shard_paths(inputs: Sequence[str | Path]) -> list[Path]:
     if not out:
         raise ShardError(f"no shards found in {', '.join(map(str, inputs))}")
     return out
+
+
+@dataclass(frozen=True)
+class SizeGroup:
+    """The shards of one board size among a run's inputs, with their number of positions."""
+
+    size: int
+    paths: tuple[Path, ...]
+    positions: int
+
+
+def size_groups(inputs: Sequence[str | Path]) -> list[SizeGroup]:
+    """The shards of ``inputs`` grouped by board size, from their headers alone, in the order each size
+    first appears."""
+    found: dict[int, tuple[list[Path], list[int]]] = {}
+    for path in shard_paths(inputs):
+        header = shard_header(path)
+        positions = header.get("positions")
+        if not isinstance(positions, int):  # an early shard without the count
+            positions = read_shard(path).num_positions
+        paths, counts = found.setdefault(header["size"], ([], []))
+        paths.append(path)
+        counts.append(positions)
+    return [SizeGroup(size, tuple(paths), sum(counts)) for size, (paths, counts) in found.items()]
+
+
+def size_weights(groups: Sequence[SizeGroup], shares: dict[int, float]) -> np.ndarray:
+    """Each group's share of the batches: as ``shares`` names it, the rest divided among the other sizes
+    in proportion to their positions. ``ValueError`` for a share of a size that is not there, or
+    shares that leave nothing or too much."""
+    sizes = [g.size for g in groups]
+    for size, share in shares.items():
+        if size not in sizes:
+            raise ValueError(f"--size-share {size}={share:g}: no {size}x{size} shards among the training data "
+                             f"(sizes {', '.join(map(str, sizes))})")
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"--size-share {size}={share:g}: a share is above 0 and at most 1")
+    named = sum(shares.values())
+    rest = [g for g in groups if g.size not in shares]
+    if named > 1.0 + 1e-9 or (not rest and abs(named - 1.0) > 1e-9) or (rest and named >= 1.0 - 1e-9):
+        raise ValueError(f"--size-share: the shares add up to {named:g}; those named must come to 1 "
+                         "when every size is named, and below 1 otherwise")
+    free = sum(g.positions for g in rest)
+    w = np.array([shares[g.size] if g.size in shares else (1.0 - named) * g.positions / max(1, free)
+                  for g in groups], dtype=np.float64)
+    return w / w.sum()
 
 
 class PositionLoader:
@@ -318,3 +365,20 @@ def batches(shards: Sequence[str | Path], workers: int = 0, pin_memory: bool = F
     compile_kernels()  # once here, so that the forked workers do not each compile (or wait on the cache)
     return iter(DataLoader(_Shares(shards, options), batch_size=None, num_workers=workers, collate_fn=to_torch,
                            pin_memory=pin_memory and torch.cuda.is_available(), prefetch_factor=4))
+
+
+def mixed_batches(groups: Sequence[SizeGroup], weights: np.ndarray, seed: int = 0, workers: int = 0,
+                  pin_memory: bool = False, **options) -> Iterator:
+    """Batches from shards of several board sizes, each batch of one size, drawn with probability
+    ``weights`` (``size_weights``); each size's stream as ``batches``. One size: exactly ``batches``.
+    The order is fixed by the seed, so a run resumes exactly."""
+    if len(groups) == 1:
+        return batches(groups[0].paths, workers=workers, pin_memory=pin_memory, seed=seed, **options)
+    streams = [batches(g.paths, workers=workers, pin_memory=pin_memory, seed=seed + 7919 * j, **options)
+               for j, g in enumerate(groups)]
+    rng = np.random.default_rng([seed, 0x5153])
+
+    def draw() -> Iterator:
+        while True:
+            yield next(streams[int(rng.choice(len(streams), p=weights))])
+    return draw()

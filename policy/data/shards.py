@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -184,41 +185,64 @@ _TARGET_ARRAYS = ("has_targets", "target_offset", "target_point", "target_prob")
 _OWNER_ARRAYS = ("has_owner", "owner")
 
 
-def read_shard(path: str | Path) -> Shard:
-    """Load and check a shard; ``ShardError`` says what is wrong with which file."""
-    path = str(path)
+def _header(z, path: str) -> dict:
+    """The checked header of an opened shard archive ``z``."""
+    if "header" not in z.files:
+        raise ShardError(f"{path}: not a {FORMAT} file (no header)")
+    header = json.loads(bytes(z["header"]).decode())
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ShardError(f"{path}: not a {FORMAT} file (format {header.get('format') if isinstance(header, dict) else None!r})")
+    version = header.get("version")
+    if version not in READABLE:
+        raise ShardError(f"{path}: shard format version {version} is not supported "
+                         f"(this Tengen reads versions {', '.join(map(str, READABLE))}); "
+                         "rebuild it with `tengen data build`")
+    if not isinstance(header.get("size"), int) or not 2 <= header["size"] <= 25:
+        raise ShardError(f"{path}: board size {header.get('size')!r} in its header")
+    return header
+
+
+@contextmanager
+def _archive(path: str) -> Iterator:
+    """Shard file ``path`` opened as an archive; what goes wrong reading it becomes a one-line ``ShardError``."""
     try:
         with open(path, "rb") as f:
             if f.read(4) != b"PK\x03\x04":  # an .npz is a zip archive
                 raise ShardError(f"{path}: not a shard (not an .npz file of tengen data build or selfplay)")
         with np.load(path, allow_pickle=False) as z:
-            if "header" not in z.files:
-                raise ShardError(f"{path}: not a {FORMAT} file (no header)")
-            header = json.loads(bytes(z["header"]).decode())
-            if header.get("format") != FORMAT:
-                raise ShardError(f"{path}: not a {FORMAT} file (format {header.get('format')!r})")
-            version = header.get("version")
-            if version not in READABLE:
-                raise ShardError(f"{path}: shard format version {version} is not supported "
-                                 f"(this Tengen reads versions {', '.join(map(str, READABLE))}); "
-                                 "rebuild it with `tengen data build`")
-            names = _ARRAYS + (_TARGET_ARRAYS if version >= 2 else ()) + (_OWNER_ARRAYS if version >= 3 else ())
-            missing = [a for a in names if a not in z.files]
-            if missing:
-                raise ShardError(f"{path}: missing arrays {missing}")
-            arrays = {a: z[a] for a in names}
-            if version < 2:
-                arrays.update(has_targets=np.zeros(len(arrays["komi"]), np.int8),
-                              target_offset=np.zeros(1, np.int64), target_point=np.zeros(0, np.int16),
-                              target_prob=np.zeros(0, np.float16))
-            if version < 3:
-                arrays.update(has_owner=np.zeros(len(arrays["komi"]), np.int8), owner=np.zeros(0, np.int8))
+            yield z
     except ShardError:
         raise
     except FileNotFoundError:
         raise ShardError(f"{path}: no such shard") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ShardError(f"{path}: corrupt or truncated shard ({type(e).__name__}: {e})") from None
+
+
+def shard_header(path: str | Path) -> dict:
+    """A shard's header alone (format, version, board ``size``, ``games``, ``positions``), read
+    without loading its arrays; ``ShardError`` as ``read_shard``."""
+    with _archive(str(path)) as z:
+        return _header(z, str(path))
+
+
+def read_shard(path: str | Path) -> Shard:
+    """Load and check a shard; ``ShardError`` says what is wrong with which file."""
+    path = str(path)
+    with _archive(path) as z:
+        header = _header(z, path)
+        version = header["version"]
+        names = _ARRAYS + (_TARGET_ARRAYS if version >= 2 else ()) + (_OWNER_ARRAYS if version >= 3 else ())
+        missing = [a for a in names if a not in z.files]
+        if missing:
+            raise ShardError(f"{path}: missing arrays {missing}")
+        arrays = {a: z[a] for a in names}
+        if version < 2:
+            arrays.update(has_targets=np.zeros(len(arrays["komi"]), np.int8),
+                          target_offset=np.zeros(1, np.int64), target_point=np.zeros(0, np.int16),
+                          target_prob=np.zeros(0, np.float16))
+        if version < 3:
+            arrays.update(has_owner=np.zeros(len(arrays["komi"]), np.int8), owner=np.zeros(0, np.int8))
     shard = Shard(path=path, size=int(header["size"]), rule_names=tuple(header["rules"]), **arrays)
     _check(shard, header)
     return shard
