@@ -95,7 +95,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       value_weight=args.value_weight, score_weight=args.score_weight, init=args.init, net=net,
                       minutes=args.minutes, loader_workers=args.loader_workers, komi_relabel=args.komi_relabel,
                       feature_version=args.feature_version, precision=args.precision,
-                      size_shares=dict(args.size_share))
+                      size_shares=dict(args.size_share), freeze_norm=args.freeze_norm)
     try:
         path = Trainer(cfg, resume=args.resume, force=args.force).run()
     except TrainingError as e:
@@ -695,6 +695,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with data of several board sizes, the share of the batches of this size (each batch is "
                         "of one size; sizes not named share the rest in proportion to their positions), "
                         "e.g. --size-share 9=0.3")
+    p.add_argument("--freeze-norm", action="store_true",
+                   help="batch normalisation keeps --init's running statistics and normalises by them, as in play "
+                        "(a fine-tune that mixes board sizes needs it: statistics of mixed sizes fit neither)")
     p.set_defaults(func=cmd_train)
 
     p = command(sub, "eval", help="move-prediction and value metrics of a model")

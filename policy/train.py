@@ -56,6 +56,10 @@ class TrainConfig:
     # share of the batches drawn from each named board size when the data holds several (a batch is of one
     # size); sizes not named share the rest in proportion to their positions
     size_shares: dict[int, float] = field(default_factory=dict)
+    # batch normalisation keeps the running statistics it starts with (--init's) and normalises every batch
+    # by them, as in play, instead of by the batch's own: a fine-tune that mixes board sizes needs this, as
+    # statistics gathered from batches of different sizes fit neither size
+    freeze_norm: bool = False
     feature_version: int = FEATURE_VERSION
     loader_workers: int = 0  # processes that replay games; 0: in the training process
     minutes: float | None = None  # time budget: stop (and end the learning-rate schedule) after it
@@ -338,7 +342,7 @@ class Trainer:
                     else contextlib.nullcontext())
         nonfinite = torch.zeros((), dtype=torch.bool, device=dev)  # checked where a sync costs nothing extra
         healthy = True
-        self.model.train()
+        self._train_mode()
 
         def check() -> None:
             nonlocal healthy
@@ -403,6 +407,14 @@ class Trainer:
             print(f"interrupted at step {self.step}: checkpoint saved; continue with --resume")
         return final
 
+    def _train_mode(self) -> None:
+        """The model in training mode; its batch normalisation in inference mode with ``freeze_norm``."""
+        self.model.train()
+        if self.cfg.freeze_norm:
+            for m in self.model.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.eval()
+
     def _validate(self) -> dict:
         """Held-out metrics as ``val_*``; where the validation data holds several board sizes, those of
         a size other than the training data's first as ``val{size}_*``."""
@@ -413,6 +425,7 @@ class Trainer:
             metrics = evaluate(self.model, list(g.paths), self.device, self.cfg.eval_positions,
                                feature_version=self.cfg.feature_version)
             out.update({prefix + k: v for k, v in metrics.items()})
+        self._train_mode()
         return out
 
     def _record(self, rec: dict, log, writer) -> None:

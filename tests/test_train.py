@@ -209,3 +209,38 @@ def test_the_size_share_option(tmp_path, capsys):
                                 "--size-share", bad]) == 2
         err = capsys.readouterr().err
         assert what in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_frozen_normalisation_keeps_the_starting_statistics_and_still_learns(tmp_path):
+    data = _two_sizes(tmp_path)
+    torch.manual_seed(5)
+    start = GoNet(TINY)
+    with torch.no_grad():  # statistics unlike any batch's, as a network trained on another size has
+        for m in start.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+    save_model(tmp_path / "start.pt", start, ModelInfo(TINY))
+    stats = {k: v.clone() for k, v in start.state_dict().items() if "running_" in k}
+    runs = {}
+    for frozen in (True, False):
+        t = Trainer(TrainConfig(train=data, val=data, out=str(tmp_path / f"run{frozen}"), steps=24, batch_size=16,
+                                lr=0.01, warmup_steps=2, log_every=4, eval_every=12, eval_positions=32,
+                                checkpoint_minutes=100, net=TINY, optimizer="adamw", device="cpu",
+                                init=str(tmp_path / "start.pt"), size_shares={7: 0.5}, freeze_norm=frozen))
+        t.run()
+        runs[frozen] = t
+        after = t.model.state_dict()
+        same = [torch.equal(after[k], v) for k, v in stats.items()]
+        assert all(same) if frozen else not any(same)
+    losses = [h["loss"] for h in runs[True].history if "loss" in h]
+    assert losses[-1] < losses[0]
+    # trained as it plays: the frozen network's outputs in training mode are those of inference
+    m = runs[True].model
+    runs[True]._train_mode()
+    planes = (torch.rand(2, TINY.in_planes, 9, 9) < 0.3).float()
+    planes[:, 23] = 1
+    with torch.no_grad():
+        trained = m(planes, torch.zeros(2, 6))["policy"]
+        m.eval()
+        assert torch.allclose(trained, m(planes, torch.zeros(2, 6))["policy"])
