@@ -185,13 +185,20 @@ class EngineState:
         t0 = time.monotonic()
         deadline = None if budget is None else t0 + budget
         raw = self.visits <= 1 and deadline is None  # no search: the network's favourite legal move
+        last_pass = bool(g.moves) and g.moves[-1][1] == "pass"
+        sign = 1 if c == "B" else -1
+        if last_pass and not cleanup and not raw and sign * g.final_score(self.dead_stones(g)) <= 0:
+            # The opponent passed and passing back loses the count with dead stones removed. The search
+            # scores two passes by Tromp-Taylor (every stone alive) and, seeing a win there, would spend
+            # its visits on the pass and leave the moves that play on barely read (and its win rate
+            # too high to resign): search them alone, in a tree without the pass.
+            self.player.new_search(g).exclude_root_moves([PASS])
         s = self.player.think(g, self.evaluator, 1 if raw else self.visits, deadline, on_chunk)
         move = self.player.choose(by_prior=raw)
         winrate = self.player.winrate()
         if not cleanup and self.player.wants_to_resign():
             self.log(f"resigning at winrate {winrate:.3f}")
             return "resign"
-        last_pass = bool(g.moves) and g.moves[-1][1] == "pass"
         if cleanup:
             opp = 1 if c == "W" else -1
             dead = [v for v in self.dead_stones(g) if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == opp]
@@ -201,14 +208,12 @@ class EngineState:
             # Never pass into a lost count: the search scores two passes by Tromp-Taylor (every stone
             # alive), so with groups in chaos or dead stones standing it can see a win where the
             # count with dead stones removed, the way the game will be scored, is a loss.
-            sign = 1 if c == "B" else -1
             if sign * g.final_score(self.dead_stones(g)) <= 0:
                 move = self._play_on_move(g, c, s)
         elif move != "pass" and last_pass:
             # The opponent passed: pass back if that wins. Under area scoring the win must not hang
             # on our estimate of dead stones: while the opponent's dead stones stand in our area,
             # capture them first (it costs nothing there), so that any scorer agrees.
-            sign = 1 if c == "B" else -1
             dead = self.dead_stones(g)
             if sign * g.final_score(dead) > 0:
                 theirs = [v for v in dead if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == -sign]

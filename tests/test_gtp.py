@@ -365,6 +365,12 @@ def test_no_pass_into_a_count_that_loses_once_dead_stones_are_removed():
     assert g.score() < 0 < g.final_score(eng.dead_stones(g))
     move = eng.genmove("W", play=False)
     assert move not in ("pass", "resign") and not g.fills_own_eye(move, "W")
+    # and the move comes from a search of the moves that play on, not from the scraps of one that
+    # spent its visits on the pass (its Tromp-Taylor win also kept the win rate too high to resign)
+    s = eng.player.search
+    visits = {a["move"]: a["visits"] for a in s.analysis(min_moves=81)}
+    assert "pass" not in visits and s.root_visits >= 24 and sum(visits.values()) == s.root_visits - 1
+    assert visits[move] == max(visits.values())
     # where the count with dead stones removed wins, the same search passes back
     won = Game.from_diagram(CHAOS, to_play="B", komi=20.5)
     won.play("pass")
