@@ -187,12 +187,16 @@ class EngineState:
         raw = self.visits <= 1 and deadline is None  # no search: the network's favourite legal move
         last_pass = bool(g.moves) and g.moves[-1][1] == "pass"
         sign = 1 if c == "B" else -1
-        if last_pass and not cleanup and not raw and sign * g.final_score(self.dead_stones(g)) <= 0:
-            # The opponent passed and passing back loses the count with dead stones removed. The search
-            # scores two passes by Tromp-Taylor (every stone alive) and, seeing a win there, would spend
-            # its visits on the pass and leave the moves that play on barely read (and its win rate
-            # too high to resign): search them alone, in a tree without the pass.
-            self.player.new_search(g).exclude_root_moves([PASS])
+        if last_pass and not cleanup and not raw:
+            # The opponent passed: the game ends if we pass, and the scorer will take dead stones off
+            # where Tromp-Taylor leaves every stone standing. A new tree counts two passes that way.
+            # If passing back loses that count, the tree also leaves the pass out, so that the visits
+            # go to the moves that play on (and the win rate, which decides resigning, is theirs).
+            dead = self.dead_stones(g)
+            fresh = self.player.new_search(g)
+            fresh.count_dead_stones([g._point(v) for v in dead])
+            if sign * g.final_score(dead) <= 0:
+                fresh.exclude_root_moves([PASS])
         s = self.player.think(g, self.evaluator, 1 if raw else self.visits, deadline, on_chunk)
         move = self.player.choose(by_prior=raw)
         winrate = self.player.winrate()

@@ -89,11 +89,20 @@ __all__ = ["SearchConfig", "Tree", "Search", "LeafBatch", "Evaluation", "Ownersh
 
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _terminal_score(S, meta, komi, owner):
+def _terminal_score(S, meta, komi, owner, dead):
     """Exact score for the player to move of a finished position (area score minus komi); fills
-    ``owner`` (padded) with the Tromp-Taylor owner of every point (1 black, 2 white, 0 neither)."""
+    ``owner`` (padded) with the Tromp-Taylor owner of every point (1 black, 2 white, 0 neither).
+    ``dead`` (padded colours, or empty): stones counted as dead, taken off first where a stone of
+    that colour still stands."""
     n = meta[K.M_STRIDE]
-    K.k_owner(S[K.COLOR], n, owner)
+    if dead.shape[0] == 0:
+        K.k_owner(S[K.COLOR], n, owner)
+    else:
+        color = S[K.COLOR].copy()
+        for p in range(n * n):
+            if dead[p] != 0 and color[p] == dead[p]:
+                color[p] = K.EMPTY
+        K.k_owner(color, n, owner)
     s = 0.0
     for p in range(n * n):
         if owner[p] == K.BLACK:
@@ -224,7 +233,7 @@ def _pick_child(first, nchild, prior, N, W, SC, VL, state, nd, c_puct, fpu_red, 
 
 @njit(cache=True)
 def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tscore,
-                   root, c_puct, fpu_red, fpu_root, su_factor, su_center, su_scale, komi,
+                   root, c_puct, fpu_red, fpu_root, su_factor, su_center, su_scale, komi, dead,
                    rootS, rootMeta, rootHist, rootRing, rootHead, rootCount, use_ring,
                    max_leaves, bS, bMeta, bRing, bHead, bCount, paths, plen, leaves, capbuf,
                    own, own_n):
@@ -309,10 +318,10 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
         if owner.shape[0] == 0 and (st == TERMINAL or meta[K.M_PASSES] >= 2 or d >= maxd - 1):
             owner = np.empty(S.shape[1], dtype=np.int8)
         if st != TERMINAL and (meta[K.M_PASSES] >= 2 or d >= maxd - 1):
-            tscore[nd] = _terminal_score(S, meta, komi, owner)
+            tscore[nd] = _terminal_score(S, meta, komi, owner, dead)
             state[nd] = TERMINAL
         elif st == TERMINAL and use_own:
-            _terminal_score(S, meta, komi, owner)
+            _terminal_score(S, meta, komi, owner, dead)
         if state[nd] == TERMINAL:
             ts = tscore[nd]
             _backup(N, W, W2, SC, SC2, VL, path, d, 0.0 if ts == 0 else (1.0 if ts > 0 else -1.0), ts, True)
@@ -614,6 +623,7 @@ class Search:
         self.rng = np.random.default_rng(seed)
         self.tree = Tree()
         self._own: np.ndarray | None = None
+        self._dead = np.zeros(0, dtype=np.int8)  # count_dead_stones's colours (padded), kept with the tree
         self._set_game(game.copy())
         self._alloc(0)  # the leaf buffers grow to the largest batch asked for (_gather)
         self.track_ownership = track_ownership
@@ -681,6 +691,18 @@ class Search:
         self._excluded = np.array(sorted({int(p) for p in points}), dtype=np.int64)
         self._exclusion_done = False
 
+    def count_dead_stones(self, points) -> None:
+        """Count two passes in this tree with the stones now on these points (``Game._point``'s) taken
+        off where they still stand: the count a scorer that removes dead stones makes, where
+        Tromp-Taylor's leaves them standing. Call before the first visit."""
+        if self.root_visits > 0:
+            raise ValueError("set the dead stones before searching")
+        color = self.game._S[K.COLOR]
+        dead = np.zeros(len(color), dtype=np.int8)
+        for p in points:
+            dead[p] = color[p]
+        self._dead = dead if dead.any() else np.zeros(0, dtype=np.int8)
+
     def _exclude(self) -> None:
         """Once the root is expanded: excluded children get no prior and a virtual loss that PUCT never
         overcomes, and ``_root_children`` leaves them out."""
@@ -711,7 +733,7 @@ class Search:
         fpu_root = cfg.fpu_reduction if cfg.fpu_root_reduction is None else cfg.fpu_root_reduction
         g = self.game
         ne, nt = k_select_batch(*t.arrays(), t.root, cfg.c_puct, cfg.fpu_reduction, fpu_root, cfg.score_utility,
-                                self._score_centre(), cfg.score_scale * self.size, self.komi,
+                                self._score_centre(), cfg.score_scale * self.size, self.komi, self._dead,
                                 g._S, g._meta, g._hist, self.ring, self.ring_head, self.ring_count, use_ring,
                                 k, self._bS, self._bMeta, self._bRing, self._bHead, self._bCount,
                                 self._paths, self._plen, self._leaves, self._capbuf,

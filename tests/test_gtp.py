@@ -378,6 +378,24 @@ def test_no_pass_into_a_count_that_loses_once_dead_stones_are_removed():
     assert eng.genmove("W", play=False) == "pass"
 
 
+def test_two_passes_in_the_tree_count_the_dead_stones_it_is_given():
+    # CHAOS at komi 0.5 after Black's pass: Tromp-Taylor gives White 23.5, the count without the dead
+    # white stones C7 and G7 gives Black 8.5; White's pass ends the game in the tree
+    from go_engine.game import Game
+    from selfplay.search import Search
+
+    g = Game.from_diagram(CHAOS, to_play="B", komi=0.5)
+    g.play("pass")
+    for dead, lead in (([], 23.5), (["C7", "G7"], -8.5)):
+        s = Search(g, seed=0)
+        s.count_dead_stones([g._point(v) for v in dead])
+        s.run(40, _LovesPassing(), batch_size=8)
+        got = {a["move"]: a for a in s.analysis()}["pass"]
+        assert got["visits"] > 0 and got["scoreLead"] == lead and got["winrate"] == (1.0 if lead > 0 else 0.0)
+        with pytest.raises(ValueError, match="before searching"):
+            s.count_dead_stones([])
+
+
 def _state(eng):
     """What a refused command must leave as it was."""
     g = eng.game
