@@ -352,16 +352,22 @@ O O O O O O O O O
 """
 
 
+def _after_pass(eng, diagram: str, komi: float, passer: str = "B"):
+    """The position of ``diagram`` after ``passer``'s pass, loaded into ``eng``."""
+    from go_engine.game import Game
+
+    g = Game.from_diagram(diagram, to_play=passer, komi=komi)
+    g.play("pass")
+    eng.load(g)
+    return g
+
+
 def test_no_pass_into_a_count_that_loses_once_dead_stones_are_removed():
     # White's stones C7 and G7 are dead in Black's area: counted as they stand (Tromp-Taylor) White
     # wins by 23.5, with them removed Black wins by 8.5. Black has passed; White must not pass back.
-    from go_engine.game import Game
-
     eng = GtpEngine(visits=24, log=io.StringIO())
     eng.evaluator = _LovesPassing()
-    g = Game.from_diagram(CHAOS, to_play="B", komi=0.5)
-    g.play("pass")
-    eng.load(g)
+    g = _after_pass(eng, CHAOS, 0.5)
     assert g.score() < 0 < g.final_score(eng.dead_stones(g))
     move = eng.genmove("W", play=False)
     assert move not in ("pass", "resign") and not g.fills_own_eye(move, "W")
@@ -372,10 +378,54 @@ def test_no_pass_into_a_count_that_loses_once_dead_stones_are_removed():
     assert "pass" not in visits and s.root_visits >= 24 and sum(visits.values()) == s.root_visits - 1
     assert visits[move] == max(visits.values())
     # where the count with dead stones removed wins, the same search passes back
-    won = Game.from_diagram(CHAOS, to_play="B", komi=20.5)
-    won.play("pass")
-    eng.load(won)
+    _after_pass(eng, CHAOS, 20.5)
     assert eng.genmove("W", play=False) == "pass"
+
+
+# Two positions from Tengen's 9x9 games against GNU Go (komi 7) in which GNU Go had just passed and Tengen
+# played on for 17 and 11 moves with nothing left to gain: settled, White to move loses by 10 (White's stones
+# on the first line and H2 are dead); settled, Black to move draws (F1-J1, C7 and D8 are dead).
+SETTLED_LOSS = """
+. . . O X X X X X
+. . O O X O O X X
+O O . O O O X X .
+O . O O X O X . .
+O O . O X O X . .
+X O O O X O X . .
+X O O X X X X X X
+X X X X X . . O .
+. X . O O O O O O
+"""
+SETTLED_DRAW = """
+. . . X . X X X X
+X . . O X . X O X
+. X O . X X O O X
+X X X X . X X O O
+O X X . X . X O O
+O X X X X X O . O
+O X O X O O O O O
+O O O O O O . . .
+O O O O O X X X X
+"""
+
+
+def test_a_settled_position_that_does_not_win_ends_the_game_once_the_opponent_passes():
+    eng = GtpEngine(visits=24, log=io.StringIO())
+    eng.evaluator = _LovesPassing()
+    loss = _after_pass(eng, SETTLED_LOSS, 7)
+    assert eng.settled_count(loss, "W") == -10
+    assert eng.genmove("W", play=False) == "resign"
+    eng.options.resign_threshold = 0  # no resigning: pass, and the count decides
+    assert eng.genmove("W") == "pass" and loss.is_over and loss.final_score(eng.dead_stones(loss)) == 10
+    draw = _after_pass(eng, SETTLED_DRAW, 7, passer="W")
+    assert eng.settled_count(draw, "B") == 0 and eng.genmove("B", play=False) == "pass"
+    # where the count wins, the search passes back as before; where something is left to play for (CHAOS:
+    # White's group could still die), the count is not taken as settled and the search plays on
+    won = _after_pass(eng, SETTLED_LOSS, 17.5)
+    assert eng.settled_count(won, "W") == 0.5 and eng.genmove("W", play=False) == "pass"
+    chaos = _after_pass(eng, CHAOS, 0.5)
+    assert eng.settled_count(chaos, "W") is None
+    assert eng.genmove("W", play=False) not in ("pass", "resign")
 
 
 def test_two_passes_in_the_tree_count_the_dead_stones_it_is_given():
