@@ -175,6 +175,16 @@ class EngineState:
             return None
         return (1 if color == "B" else -1) * game.final_score(deadstones.dead_stones(game, own))
 
+    def dead_if_passing(self, game: Game, color: str) -> list[str]:
+        """The dead stones the game would be counted with if ``color`` passed now: judged with the opponent
+        to move, so that a group the opponent could still kill counts as dead and the opponent's stones
+        get their best chance. Judged with ``color`` to move, random playouts that start with its own
+        move save such groups: in matches against GNU Go every pass made on that view where this one
+        disagreed lost the count (docs/benchmarks.md)."""
+        after = game.copy()
+        after.play("pass", color)
+        return self.dead_stones(after)
+
     def dead_stones(self, game: Game | None = None) -> list[str]:
         """Stones whose chain the opponent owns on average in ``final_ownership``."""
         g = game or self.game
@@ -216,7 +226,7 @@ class EngineState:
             # where Tromp-Taylor leaves every stone standing. A new tree counts two passes that way.
             # If passing back loses that count, the tree also leaves the pass out, so that the visits
             # go to the moves that play on (and the win rate, which decides resigning, is theirs).
-            dead = self.dead_stones(g)
+            dead = self.dead_if_passing(g, c)
             fresh = self.player.new_search(g)
             fresh.count_dead_stones([g._point(v) for v in dead])
             if sign * g.final_score(dead) <= 0:
@@ -236,13 +246,13 @@ class EngineState:
             # Never pass into a lost count: the search scores two passes by Tromp-Taylor (every stone
             # alive), so with groups in chaos or dead stones standing it can see a win where the
             # count with dead stones removed, the way the game will be scored, is a loss.
-            if sign * g.final_score(self.dead_stones(g)) <= 0:
+            if sign * g.final_score(self.dead_if_passing(g, c)) <= 0:
                 move = self._play_on_move(g, c, s)
         elif move != "pass" and last_pass:
             # The opponent passed: pass back if that wins. Under area scoring the win must not hang
             # on our estimate of dead stones: while the opponent's dead stones stand in our area,
             # capture them first (it costs nothing there), so that any scorer agrees.
-            dead = self.dead_stones(g)
+            dead = self.dead_if_passing(g, c)
             if sign * g.final_score(dead) > 0:
                 theirs = [v for v in dead if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == -sign]
                 if g.rules.scoring == "territory" or not theirs or sign * g.score() > 0:

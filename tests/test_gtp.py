@@ -428,6 +428,35 @@ def test_a_settled_position_that_does_not_win_ends_the_game_once_the_opponent_pa
     assert eng.genmove("W", play=False) not in ("pass", "resign")
 
 
+# From a 9x9 game against GNU Go (komi 7) that Tengen lost by 6 after passing here: Black's stones on the
+# first line at the lower right live if Black moves first in random playouts and die if White does.
+UNSETTLED = """
+X X X X X X O O .
+X X X X X X X O O
+. X X . X X X X O
+X X X X X X X O .
+X X X X X X X O O
+X X X X O X O . X
+O O O X O O O O O
+. O . O X X O O .
+O . O O X X X X X
+"""
+
+
+def test_passing_back_is_judged_with_the_opponent_to_move():
+    eng = GtpEngine(visits=24, log=io.StringIO())
+    eng.evaluator = _LovesPassing()
+    g = _after_pass(eng, UNSETTLED, 7, passer="W")
+    from go_engine import deadstones
+
+    ours = g.final_score(deadstones.dead_stones(g, deadstones.playout_ownership(g)))
+    theirs = g.final_score(eng.dead_if_passing(g, "B"))
+    assert (ours, theirs) == (12, -6)  # the count GNU Go gave is the second
+    assert eng.settled_count(g, "B") is None
+    move = eng.genmove("B", play=False)
+    assert move not in ("pass", "resign") and "pass" not in {a["move"] for a in eng.player.search.analysis()}
+
+
 def test_two_passes_in_the_tree_count_the_dead_stones_it_is_given():
     # CHAOS at komi 0.5 after Black's pass: Tromp-Taylor gives White 23.5, the count without the dead
     # white stones C7 and G7 gives Black 8.5; White's pass ends the game in the tree
