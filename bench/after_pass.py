@@ -6,7 +6,9 @@ reports how many of Tengen's moves there were not passes (playing on), how many 
 position that genmove now ends at once (``gtp.state.SETTLED``: random playouts agree on every
 point's owner, and Tengen's count with dead stones removed does not win), how many of Tengen's moves
 came from that position on, and every game that ended better for Tengen than its count there (the
-games the rule would have thrown away).
+games the rule would have thrown away). It also lists the positions where the count with dead stones
+judged with Tengen to move and the count judged with the opponent to move (the position after a pass
+of Tengen's, which genmove's pass decisions use) disagree on who wins, with the game's result.
 
     python bench/after_pass.py runs/match9-mix runs/match9-v3-vs-mix
 """
@@ -32,6 +34,7 @@ def folder_report(folder: Path, engine_prefix: str) -> dict:
     """The counts above for one match folder; ``engine_prefix`` names Tengen's player."""
     play_on = triggered = after_trigger = 0
     thrown: list[str] = []
+    disagree: list[str] = []
     for meta_path in sorted(folder.glob("game-*.json")):
         meta = json.loads(meta_path.read_text())
         colour = "B" if meta["black"].startswith(engine_prefix) else "W"
@@ -51,12 +54,19 @@ def folder_report(folder: Path, engine_prefix: str) -> dict:
                             thrown.append(f"{meta_path.name}: count {count:+g} at move {i + 1}, {meta['result']}")
                 if move != "pass":
                     play_on += 1
+                ours = sign * game.final_score(deadstones.dead_stones(game, deadstones.playout_ownership(game)))
+                after = game.copy()
+                after.play("pass", colour)
+                theirs = sign * game.final_score(deadstones.dead_stones(after, deadstones.playout_ownership(after)))
+                if (ours > 0) != (theirs > 0):
+                    disagree.append(f"{meta_path.name} move {i + 1} {move}: {ours:+g} with Tengen to move, "
+                                    f"{theirs:+g} with the opponent to move; {meta['result']}")
             if trigger is not None and c == colour:
                 after_trigger += 1
             game.play(move, c)
         triggered += trigger is not None
     return {"folder": str(folder), "play_on_moves": play_on, "games_settled": triggered,
-            "moves_from_settled": after_trigger, "ended_better_than_count": thrown}
+            "moves_from_settled": after_trigger, "ended_better_than_count": thrown, "views_disagree": disagree}
 
 
 def main() -> None:
@@ -65,7 +75,7 @@ def main() -> None:
     ap.add_argument("--engine", default="tengen", help="the prefix of Tengen's player name in the match")
     args = ap.parse_args()
     for folder in args.folders:
-        print(json.dumps(folder_report(folder, args.engine)))
+        print(json.dumps(folder_report(folder, args.engine), indent=1))
 
 
 if __name__ == "__main__":

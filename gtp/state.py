@@ -176,14 +176,16 @@ class EngineState:
         return (1 if color == "B" else -1) * game.final_score(deadstones.dead_stones(game, own))
 
     def dead_if_passing(self, game: Game, color: str) -> list[str]:
-        """The dead stones the game would be counted with if ``color`` passed now: judged with the opponent
-        to move, so that a group the opponent could still kill counts as dead and the opponent's stones
-        get their best chance. Judged with ``color`` to move, random playouts that start with its own
-        move save such groups: in matches against GNU Go every pass made on that view where this one
-        disagreed lost the count (docs/benchmarks.md)."""
+        """The dead stones to count the game with if ``color`` passed now: those judged with either player to
+        move, whichever gives ``color`` the lower count. Judged with ``color`` to move alone, random playouts
+        that start with its own move save groups the opponent could still kill: in matches against GNU Go,
+        where the two disagreed as Tengen passed, GNU Go's count agreed with the opponent-to-move view
+        (docs/benchmarks.md); that view alone is not always the lower one."""
         after = game.copy()
         after.play("pass", color)
-        return self.dead_stones(after)
+        views = [self.dead_stones(game), self.dead_stones(after)]
+        sign = 1 if color == "B" else -1
+        return min(views, key=lambda dead: sign * game.final_score(dead))
 
     def dead_stones(self, game: Game | None = None) -> list[str]:
         """Stones whose chain the opponent owns on average in ``final_ownership``."""

@@ -443,7 +443,7 @@ O . O O X X X X X
 """
 
 
-def test_passing_back_is_judged_with_the_opponent_to_move():
+def test_passing_back_is_judged_by_the_lower_count_with_either_player_to_move():
     eng = GtpEngine(visits=24, log=io.StringIO())
     eng.evaluator = _LovesPassing()
     g = _after_pass(eng, UNSETTLED, 7, passer="W")
