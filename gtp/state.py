@@ -223,15 +223,18 @@ class EngineState:
             if play:
                 g.play("pass", c)
             return "pass"
+        passing_loses = False
         if last_pass and not cleanup and not raw:
             # The opponent passed: the game ends if we pass, and the scorer will take dead stones off
             # where Tromp-Taylor leaves every stone standing. A new tree counts two passes that way.
             # If passing back loses that count, the tree also leaves the pass out, so that the visits
             # go to the moves that play on (and the win rate, which decides resigning, is theirs).
+            # A draw keeps the pass: the search weighs it against playing on.
             dead = self.dead_if_passing(g, c)
             fresh = self.player.new_search(g)
             fresh.count_dead_stones([g._point(v) for v in dead])
-            if sign * g.final_score(dead) <= 0:
+            passing_loses = sign * g.final_score(dead) < 0
+            if passing_loses:
                 fresh.exclude_root_moves([PASS])
         s = self.player.think(g, self.evaluator, 1 if raw else self.visits, deadline, on_chunk)
         move = self.player.choose(by_prior=raw)
@@ -248,8 +251,12 @@ class EngineState:
             # Never pass into a lost count: the search scores two passes by Tromp-Taylor (every stone
             # alive), so with groups in chaos or dead stones standing it can see a win where the
             # count with dead stones removed, the way the game will be scored, is a loss.
-            if sign * g.final_score(self.dead_if_passing(g, c)) <= 0:
+            if sign * g.final_score(self.dead_if_passing(g, c)) < 0:
                 move = self._play_on_move(g, c, s)
+        elif passing_loses and g.fills_own_eye(move, c):
+            # Kept from passing, the search may find nothing better than filling its own eyes, and the
+            # network does not see the group die: play on elsewhere, or pass when only that is left.
+            move = self._play_on_move(g, c, s)
         elif move != "pass" and last_pass:
             # The opponent passed: pass back if that wins. Under area scoring the win must not hang
             # on our estimate of dead stones: while the opponent's dead stones stand in our area,

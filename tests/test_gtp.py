@@ -453,8 +453,64 @@ def test_passing_back_is_judged_by_the_lower_count_with_either_player_to_move():
     theirs = g.final_score(eng.dead_if_passing(g, "B"))
     assert (ours, theirs) == (12, -6)  # the count GNU Go gave is the second
     assert eng.settled_count(g, "B") is None
+    # the tree leaves the pass out (passing loses); Black's only moves are its own eyes at A7 and D7,
+    # which it does not fill (the next test), so it passes in the end
     move = eng.genmove("B", play=False)
-    assert move not in ("pass", "resign") and "pass" not in {a["move"] for a in eng.player.search.analysis()}
+    assert "pass" not in {a["move"] for a in eng.player.search.analysis()} and move == "pass"
+
+
+# From a 9x9 game against GNU Go (komi 7): White has passed, the count is a draw and the top is still
+# open. Kept from passing, Tengen filled its own area and then its own eyes for 45 moves and lost by 88.
+OPEN_DRAW = """
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+. . . . X X X X X
+X X X X O O X O X
+X O O O . O X O O
+O O . . O . O O .
+X X . . . O O . .
+. . . . . . . . .
+"""
+
+
+class _LovesPoint(_LovesPassing):
+    """Priors all on one point (a vertex), every position even."""
+
+    def __init__(self, vertex: str) -> None:
+        self.vertex = vertex
+
+    def __call__(self, leaves):
+        from go_engine.coords import COLUMNS
+
+        ev = super().__call__(leaves)
+        point = (int(self.vertex[1:]) - 1) * leaves.size + COLUMNS.index(self.vertex[0])
+        ev.priors[:, -1] = 1e-4
+        ev.priors[:, point] = 1.0
+        return ev
+
+
+def test_a_drawn_count_may_be_passed_into_but_a_lost_one_never_fills_an_own_eye():
+    eng = GtpEngine(visits=24, log=io.StringIO())
+    eng.evaluator = _LovesPassing()
+    draw = _after_pass(eng, OPEN_DRAW, 7, passer="W")
+    assert g_count(eng, draw, "B") == 0 and eng.settled_count(draw, "B") is None
+    assert eng.genmove("B", play=False) == "pass"  # the search's choice: a draw is not refused
+    # UNSETTLED loses the count for Black: the pass stays out of the tree, and the search's favourite,
+    # Black's own eye at A7, is not played either; Black's only other legal move is its eye at D7, so
+    # it passes and loses by the count rather than by its whole group
+    lost = _after_pass(eng, UNSETTLED, 7, passer="W")
+    eng.evaluator = _LovesPoint("A7")
+    assert g_count(eng, lost, "B") < 0 and set(lost.legal_moves("B")) == {"A7", "D7", "pass"}
+    assert lost.fills_own_eye("A7", "B") and lost.fills_own_eye("D7", "B")
+    move = eng.genmove("B", play=False)
+    visits = {a["move"]: a["visits"] for a in eng.player.search.analysis()}
+    assert visits.get("A7", 0) > 0 and "pass" not in visits and move == "pass"
+
+
+def g_count(eng, game, color: str) -> float:
+    """``color``'s count if it passed now, as genmove judges it."""
+    return (1 if color == "B" else -1) * game.final_score(eng.dead_if_passing(game, color))
 
 
 def test_two_passes_in_the_tree_count_the_dead_stones_it_is_given():
