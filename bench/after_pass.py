@@ -16,6 +16,7 @@ of Tengen's, which genmove's pass decisions use) disagree on who wins, with the 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -23,11 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-
-from go_engine import deadstones  # noqa: E402
 from go_engine.sgf import parse_sgf  # noqa: E402
-from gtp.state import SETTLED  # noqa: E402
+from gtp.engine import GtpEngine  # noqa: E402
+from gtp.state import count_for  # noqa: E402
 
 
 def folder_report(folder: Path, engine_prefix: str) -> dict:
@@ -35,10 +34,10 @@ def folder_report(folder: Path, engine_prefix: str) -> dict:
     play_on = triggered = after_trigger = 0
     thrown: list[str] = []
     disagree: list[str] = []
+    judge = GtpEngine(log=io.StringIO())  # genmove's own estimates, by random playouts
     for meta_path in sorted(folder.glob("game-*.json")):
         meta = json.loads(meta_path.read_text())
         colour = "B" if meta["black"].startswith(engine_prefix) else "W"
-        sign = 1 if colour == "B" else -1
         outcome = 0 if meta["winner"] is None else 1 if str(meta["winner"]).startswith(engine_prefix) else -1
         record = parse_sgf(meta_path.with_suffix(".sgf").read_bytes(), source=str(meta_path))[0]
         game = record.replay(moves=0)
@@ -46,18 +45,17 @@ def folder_report(folder: Path, engine_prefix: str) -> dict:
         for i, (c, move) in enumerate(record.moves):
             if c == colour and i and record.moves[i - 1][0] != colour and record.moves[i - 1][1] == "pass":
                 if trigger is None:
-                    own = deadstones.playout_ownership(game)
-                    count = sign * game.final_score(deadstones.dead_stones(game, own))
-                    if count <= 0 and float(np.abs(own).min()) >= SETTLED:
+                    count = judge.settled_count(game, colour)
+                    if count is not None and count <= 0:
                         trigger = i
                         if outcome > (count > 0) - (count < 0):
                             thrown.append(f"{meta_path.name}: count {count:+g} at move {i + 1}, {meta['result']}")
                 if move != "pass":
                     play_on += 1
-                ours = sign * game.final_score(deadstones.dead_stones(game, deadstones.playout_ownership(game)))
+                ours = count_for(game, colour, judge.dead_stones(game))
                 after = game.copy()
                 after.play("pass", colour)
-                theirs = sign * game.final_score(deadstones.dead_stones(after, deadstones.playout_ownership(after)))
+                theirs = count_for(game, colour, judge.dead_stones(after))
                 if (ours > 0) != (theirs > 0):
                     disagree.append(f"{meta_path.name} move {i + 1} {move}: {ours:+g} with Tengen to move, "
                                     f"{theirs:+g} with the opponent to move; {meta['result']}")

@@ -173,7 +173,7 @@ class EngineState:
         own = self.final_ownership(game, source="playouts")
         if float(np.abs(own).min()) < SETTLED:
             return None
-        return (1 if color == "B" else -1) * game.final_score(deadstones.dead_stones(game, own))
+        return count_for(game, color, deadstones.dead_stones(game, own))
 
     def dead_if_passing(self, game: Game, color: str) -> list[str]:
         """The dead stones to count the game with if ``color`` passed now: those judged with either player to
@@ -184,8 +184,7 @@ class EngineState:
         after = game.copy()
         after.play("pass", color)
         views = [self.dead_stones(game), self.dead_stones(after)]
-        sign = 1 if color == "B" else -1
-        return min(views, key=lambda dead: sign * game.final_score(dead))
+        return min(views, key=lambda dead: count_for(game, color, dead))
 
     def dead_stones(self, game: Game | None = None) -> list[str]:
         """Stones whose chain the opponent owns on average in ``final_ownership``."""
@@ -223,6 +222,8 @@ class EngineState:
             if play:
                 g.play("pass", c)
             return "pass"
+        # the dead stones a pass of ours would be counted with (each estimate runs playouts or a search twice)
+        pass_dead = self.dead_if_passing(g, c) if last_pass and not cleanup else None
         passing_loses = False
         if last_pass and not cleanup and not raw:
             # The opponent passed: the game ends if we pass, and the scorer will take dead stones off
@@ -230,10 +231,10 @@ class EngineState:
             # If passing back loses that count, the tree also leaves the pass out, so that the visits
             # go to the moves that play on (and the win rate, which decides resigning, is theirs).
             # A draw keeps the pass: the search weighs it against playing on.
-            dead = self.dead_if_passing(g, c)
+            assert pass_dead is not None
             fresh = self.player.new_search(g)
-            fresh.count_dead_stones([g._point(v) for v in dead])
-            passing_loses = sign * g.final_score(dead) < 0
+            fresh.count_dead_stones([g._point(v) for v in pass_dead])
+            passing_loses = count_for(g, c, pass_dead) < 0
             if passing_loses:
                 fresh.exclude_root_moves([PASS])
         s = self.player.think(g, self.evaluator, 1 if raw else self.visits, deadline, on_chunk)
@@ -251,7 +252,9 @@ class EngineState:
             # Never pass into a lost count: the search scores two passes by Tromp-Taylor (every stone
             # alive), so with groups in chaos or dead stones standing it can see a win where the
             # count with dead stones removed, the way the game will be scored, is a loss.
-            if sign * g.final_score(self.dead_if_passing(g, c)) < 0:
+            if pass_dead is None:
+                pass_dead = self.dead_if_passing(g, c)
+            if count_for(g, c, pass_dead) < 0:
                 move = self._play_on_move(g, c, s)
         elif passing_loses and g.fills_own_eye(move, c):
             # Kept from passing, the search may find nothing better than filling its own eyes, and the
@@ -261,9 +264,9 @@ class EngineState:
             # The opponent passed: pass back if that wins. Under area scoring the win must not hang
             # on our estimate of dead stones: while the opponent's dead stones stand in our area,
             # capture them first (it costs nothing there), so that any scorer agrees.
-            dead = self.dead_if_passing(g, c)
-            if sign * g.final_score(dead) > 0:
-                theirs = [v for v in dead if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == -sign]
+            assert pass_dead is not None
+            if count_for(g, c, pass_dead) > 0:
+                theirs = [v for v in pass_dead if g.board[int(v[1:]) - 1, COLUMNS.index(v[0])] == -sign]
                 if g.rules.scoring == "territory" or not theirs or sign * g.score() > 0:
                     move = "pass"
                 else:
@@ -342,6 +345,11 @@ class EngineState:
         self.final_ownership(s.game, visits=8)  # the search or playouts that run once the opponent passes
         self._dead_cache = None
         return time.monotonic() - t0
+
+
+def count_for(game: Game, color: str, dead: list[str]) -> float:
+    """``color``'s lead in ``game``'s count with the stones ``dead`` taken off (negative: behind)."""
+    return (1 if color == "B" else -1) * game.final_score(dead)
 
 
 def ready_to_move(game: Game, color: str | None = None) -> Game:

@@ -490,6 +490,13 @@ class _LovesPoint(_LovesPassing):
         return ev
 
 
+def g_count(eng, game, color: str) -> float:
+    """``color``'s count if it passed now, as genmove judges it."""
+    from gtp.state import count_for
+
+    return count_for(game, color, eng.dead_if_passing(game, color))
+
+
 def test_a_drawn_count_may_be_passed_into_but_a_lost_one_never_fills_an_own_eye():
     eng = GtpEngine(visits=24, log=io.StringIO())
     eng.evaluator = _LovesPassing()
@@ -506,11 +513,6 @@ def test_a_drawn_count_may_be_passed_into_but_a_lost_one_never_fills_an_own_eye(
     move = eng.genmove("B", play=False)
     visits = {a["move"]: a["visits"] for a in eng.player.search.analysis()}
     assert visits.get("A7", 0) > 0 and "pass" not in visits and move == "pass"
-
-
-def g_count(eng, game, color: str) -> float:
-    """``color``'s count if it passed now, as genmove judges it."""
-    return (1 if color == "B" else -1) * game.final_score(eng.dead_if_passing(game, color))
 
 
 def test_two_passes_in_the_tree_count_the_dead_stones_it_is_given():
