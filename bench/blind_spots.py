@@ -28,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from go_engine.coords import move_index, parse_vertex  # noqa: E402
 from go_engine.sgf import parse_sgf  # noqa: E402
 from gtp.engine import GtpEngine  # noqa: E402
 from policy.modelfile import load_model, resolve_model  # noqa: E402
@@ -59,16 +60,15 @@ def set_up(eng: GtpEngine, size: int, komi: float, moves: list[tuple[str, str]])
 
 
 def reply_rank(eng: GtpEngine, size: int, reply: str) -> tuple[int, float]:
-    """Rank (1: the favourite) and prior of ``reply`` in the network's policy at ``eng``'s position."""
+    """Rank among the board's points (1: the favourite) and prior of ``reply`` in the network's policy
+    at ``eng``'s position."""
     answer = ask(eng, "kata-raw-nn 0").split()
     start = answer.index("policy") + 1
-    policy = np.array([-1.0 if x == "NAN" else float(x) for x in answer[start:start + size * size]])
-    if reply.lower() == "pass":
-        prior = float(answer[answer.index("policyPass") + 1])
-    else:
-        col, row = "ABCDEFGHJKLMNOPQRSTUVWXYZ".index(reply[0].upper()), int(reply[1:])
-        prior = float(policy[(size - row) * size + col])  # kata-raw-nn lists the top row first
-    return int((policy > prior).sum()) + 1, prior
+    listed = np.array([-1.0 if x == "NAN" else float(x) for x in answer[start:start + size * size]])
+    board = np.flipud(listed.reshape(size, size)).ravel()  # kata-raw-nn lists the top row first
+    policy = np.append(board, float(answer[answer.index("policyPass") + 1]))  # the network's move order
+    prior = float(policy[move_index(parse_vertex(reply, size), size)])
+    return int((board > prior).sum()) + 1, prior
 
 
 def main() -> None:
@@ -101,13 +101,12 @@ def main() -> None:
         played, reply = record.moves[at][1], record.moves[at + 1][1]
         row = {"game": meta_path.stem, "move": at + 1, "played": played, "reply": reply,
                "logged": [float(logged[k][1]), float(logged[k + 1][1])]}
-        first = next(iter(engines.values()))
-        set_up(first, record.size, record.komi, record.moves[:at + 1])
-        row["reply_rank"], row["reply_prior"] = reply_rank(first, record.size, reply)
         for visits, eng in engines.items():
             set_up(eng, record.size, record.komi, record.moves[:at])
             move = ask(eng, f"reg_genmove {colour}")
             row[f"v{visits}"] = {"move": move, "winrate": round(eng.player.winrate(), 3)}
+        ask(eng, f"play {colour} {played}")  # the last engine, on to the position the reply answered
+        row["reply_rank"], row["reply_prior"] = reply_rank(eng, record.size, reply)
         rows.append(row)
         print(json.dumps(row), flush=True)
     if rows:
