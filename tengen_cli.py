@@ -449,6 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--score-utility", type=_real(0.0, 10.0), default=eo.score_utility,
                    help="weight of the score in the search's move choice beside the win rate (as KataGo's "
                         "dynamicScoreUtilityFactor); 0: the win rate alone")
+    p.add_argument("--policy-temperature", type=_real(0.1, 10.0), default=eo.policy_temperature,
+                   help="temperature of the network's move priors at every node of the search (as KataGo's "
+                        "nnPolicyTemperature): above 1 the search looks more at moves the network ranks low")
     p.add_argument("--dead-stones", choices=DEAD_STONE_SOURCES, default=eo.dead_stones,
                    help="how the count tells dead stones: random playouts, or the network's ownership through a "
                         "short search (for a network trained on settled ownership)")

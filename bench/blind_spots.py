@@ -7,10 +7,12 @@ From the position before that move, the same network searches again at each of `
 thread, fresh trees): the move it chooses and the win rate it gives. Where a deeper search rates the
 position far lower, or leaves the move played, more visits (a faster backend, bf16, more time) would
 have seen the danger; where it still rates the position as won and plays the same, the network itself
-misjudges it, and only a better network helps. Also printed: the rank and prior the network gives the
+misjudges it, and only a better network helps. ``--temperatures`` repeats each search at other policy
+temperatures (``--policy-temperature``): whether a flatter prior lets the search find the refutation. Also printed: the rank and prior the network gives the
 opponent's refuting reply after the move played. One JSON line per game, then a summary.
 
     python bench/blind_spots.py runs/match19-v5-1s --visits 800 6400
+    python bench/blind_spots.py runs/match19-v5-1s --visits 800 --temperatures 1 1.5
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ from gtp.engine import GtpEngine  # noqa: E402
 from policy.modelfile import load_model, resolve_model  # noqa: E402
 
 LOGGED = re.compile(r"genmove [BW]: (\S+) winrate ([\d.]+)")
+
+
+def label(visits: int, temperature: float) -> str:
+    """The key of one search setting in the JSON lines: ``v800``, or ``v800-t1.5`` off temperature 1."""
+    return f"v{visits}" if temperature == 1.0 else f"v{visits}-t{temperature:g}"
 
 
 def collapse(winrates: list[float], floor: float) -> int | None:
@@ -77,10 +84,13 @@ def main() -> None:
     ap.add_argument("--engine", default="tengen", help="the prefix of Tengen's player name in the match")
     ap.add_argument("--visits", type=int, nargs="+", default=[800, 6400])
     ap.add_argument("--from", dest="floor", type=float, default=0.5, help="only collapses from this win rate up")
+    ap.add_argument("--temperatures", type=float, nargs="+", default=[1.0],
+                    help="policy temperatures to search at (each with every --visits)")
     ap.add_argument("--model", default=None, help="the network (default: the bundled one)")
     args = ap.parse_args()
     net, _ = load_model(resolve_model(args.model), "cpu")
-    engines = {v: GtpEngine(net, log=io.StringIO(), visits=v, resign_threshold=0) for v in args.visits}
+    engines = {label(v, t): GtpEngine(net, log=io.StringIO(), visits=v, resign_threshold=0, policy_temperature=t)
+               for t in args.temperatures for v in args.visits}
     rows = []
     for meta_path in sorted(args.folder.glob("game-*.json")):
         meta = json.loads(meta_path.read_text())
@@ -101,24 +111,25 @@ def main() -> None:
         played, reply = record.moves[at][1], record.moves[at + 1][1]
         row = {"game": meta_path.stem, "move": at + 1, "played": played, "reply": reply,
                "logged": [float(logged[k][1]), float(logged[k + 1][1])]}
-        for visits, eng in engines.items():
+        for key, eng in engines.items():
             set_up(eng, record.size, record.komi, record.moves[:at])
             move = ask(eng, f"reg_genmove {colour}")
-            row[f"v{visits}"] = {"move": move, "winrate": round(eng.player.winrate(), 3)}
+            row[key] = {"move": move, "winrate": round(eng.player.winrate(), 3)}
         ask(eng, f"play {colour} {played}")  # the last engine, on to the position the reply answered
         row["reply_rank"], row["reply_prior"] = reply_rank(eng, record.size, reply)
         rows.append(row)
         print(json.dumps(row), flush=True)
     if rows:
-        lo, hi = args.visits[0], args.visits[-1]
-        fell = [r[f"v{lo}"]["winrate"] - r[f"v{hi}"]["winrate"] for r in rows]
-        print(json.dumps({"losses": len(rows), "median_reply_rank": statistics.median(r["reply_rank"] for r in rows),
-                          **{f"played_move_chosen_at_{v}": sum(r[f"v{v}"]["move"] == r["played"] for r in rows)
-                             for v in args.visits},
-                          f"winrate_{lo}_median": statistics.median(r[f"v{lo}"]["winrate"] for r in rows),
-                          f"winrate_{hi}_median": statistics.median(r[f"v{hi}"]["winrate"] for r in rows),
-                          f"rated_below_0.5_at_{hi}": sum(r[f"v{hi}"]["winrate"] < 0.5 for r in rows),
-                          "fell_by_0.2_or_more": sum(f >= 0.2 for f in fell)}))
+        lo, hi = label(args.visits[0], args.temperatures[0]), label(args.visits[-1], args.temperatures[0])
+        fell = [r[lo]["winrate"] - r[hi]["winrate"] for r in rows]
+        summary: dict = {"losses": len(rows), "median_reply_rank": statistics.median(r["reply_rank"] for r in rows)}
+        for key in engines:
+            summary[key] = {"played_move_chosen": sum(r[key]["move"] == r["played"] for r in rows),
+                            "winrate_median": statistics.median(r[key]["winrate"] for r in rows),
+                            "rated_below_0.5": sum(r[key]["winrate"] < 0.5 for r in rows)}
+        if lo != hi:
+            summary[f"fell_by_0.2_or_more_{lo}_to_{hi}"] = sum(f >= 0.2 for f in fell)
+        print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -440,6 +440,8 @@ class AnalysisEngine:
                 cfg.score_utility = _number(value, name, 0.0, 10.0)
             elif key == "dynamicScoreCenterScale":
                 cfg.score_scale = _number(value, name, 0.01, 100.0)
+            elif key == "nnPolicyTemperature":
+                cfg.policy_temperature = _number(value, name, 0.1, 10.0)
             elif key == "analysisPVLen":
                 pv_len = _integer(value, name, 1, 1000) if pv_len is None else pv_len
             else:

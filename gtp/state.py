@@ -68,6 +68,9 @@ class EngineOptions:
     # weight of the score in the search's move utility (SearchConfig.score_utility; KataGo's
     # dynamicScoreUtilityFactor); 0: the win rate alone
     score_utility: float = SearchConfig.score_utility
+    # the priors' temperature at every node of the search (SearchConfig.policy_temperature; KataGo's
+    # nnPolicyTemperature); 1: the network's own
+    policy_temperature: float = SearchConfig.policy_temperature
     # read each batch of leaves under one of the 8 symmetries of the board, drawn at random (Leela Zero's and
     # KataGo's default), so that the network's errors are not the same in every line; off: the identity
     random_symmetry: bool = False
@@ -83,7 +86,8 @@ class EngineState:
         self.log_file = log if log is not None else sys.stderr
         self.evaluator = evaluator
         self.visits = max(1, int(options.visits))
-        self.search_cfg = SearchConfig(score_utility=float(options.score_utility))
+        self.search_cfg = SearchConfig(score_utility=float(options.score_utility),
+                                       policy_temperature=float(options.policy_temperature))
         player = PlayerConfig(random_moves=max(0, int(options.random_moves)), resign_threshold=options.resign_threshold)
         self.player = Player(player, self.search_cfg, seed=0 if options.seed is None else options.seed,
                              rng=np.random.default_rng(options.seed), track_ownership=True)

@@ -342,8 +342,9 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
 def k_expand_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tscore, count,
                    root, rootS, rootMeta, rootHist, n_leaves, leaves, paths, plen, bS, bMeta,
                    priors, values, scores, legal_buf, prior_buf,
-                   own_in, own, own_n):
-    """Expand the ``n_leaves`` pending leaves with the evaluator's ``priors`` and back up its
+                   own_in, own, own_n, inv_temp):
+    """Expand the ``n_leaves`` pending leaves with the evaluator's ``priors`` (each raised to the power
+    ``inv_temp``, one over the policy temperature, before they are renormalized) and back up its
     ``values`` and ``scores`` (and add its ownership ``own_in``, float32 [n, size*size], to the sums
     ``own``/``own_n`` of ``k_select_batch`` while they have more than one row).
 
@@ -373,11 +374,15 @@ def k_expand_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
                 if code <= K.OK_SUICIDE:
                     legal_buf[k] = p
                     pr = max(priors[i, r * size + col], 0.0)
+                    if inv_temp != 1.0:
+                        pr = pr ** inv_temp
                     prior_buf[k] = pr
                     total += pr
                     k += 1
         legal_buf[k] = -1
         pr = max(priors[i, size * size], 0.0)
+        if inv_temp != 1.0:
+            pr = pr ** inv_temp
         prior_buf[k] = pr
         total += pr
         k += 1
@@ -586,6 +591,14 @@ class SearchConfig:
     # about the same win rate the one that keeps more points leads; 0 turns it off.
     score_utility: float = 0.0
     score_scale: float = 0.75
+    # Policy temperature (KataGo's nnPolicyTemperature, Lc0's PolicyTemperature): every node's priors are
+    # p ** (1 / T) renormalized, the same as the network's logits divided by T; above 1 the search gives
+    # moves the network ranks low (an opponent's killing reply) more visits, at the cost of depth.
+    policy_temperature: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.policy_temperature > 0:
+            raise ValueError(f"policy_temperature must be above 0, got {self.policy_temperature!r}")
 
 
 def _game_ring(game: Game) -> tuple[np.ndarray, int, int]:
@@ -768,14 +781,16 @@ class Search:
         fresh_root = t.state[t.root] != EXPANDED
         t.count = int(k_expand_batch(*t.arrays(), t.count, t.root, g._S, g._meta, g._hist, n, self._leaves,
                                      self._paths, self._plen, self._bS, self._bMeta, priors, values, scores,
-                                     self._legal, self._pbuf, own_in, own, own_n))
+                                     self._legal, self._pbuf, own_in, own, own_n,
+                                     1.0 / self.cfg.policy_temperature))
         self._pending = 0
         if fresh_root:
             self._keep_root_policy()
         self._maybe_noise()
 
     def _keep_root_policy(self) -> None:
-        """Note the root's priors as the evaluator gave them (before noise and exclusions)."""
+        """Note the root's priors as the search uses them: the evaluator's at the policy temperature,
+        before noise and exclusions."""
         t = self.tree
         if t.state[t.root] == EXPANDED:
             ch = t.children(t.root)

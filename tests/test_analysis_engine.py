@@ -15,6 +15,7 @@ from go_engine.game import Game
 from gtp.analysis_engine import AnalysisEngine
 from selfplay.evaluators import PlayoutEvaluator, UniformEvaluator
 from selfplay.search import Evaluation
+from tests.test_search import SteepPolicyEvaluator
 
 ROOT = Path(__file__).parent.parent
 # The example query of KataGo's analysis engine documentation
@@ -109,6 +110,23 @@ def test_unknown_fields_and_settings_warn_and_the_query_goes_on():
     assert not [r for r in out if r.get("id") == "su" and "warning" in r] and out[-1]["rootInfo"]["visits"] == 8
     ask(eng, query(id="bad", overrideSettings={"dynamicScoreUtilityFactor": -1}))
     assert out[-1] == {**out[-1], "id": "bad", "field": "overrideSettings.dynamicScoreUtilityFactor"}
+    ask(eng, query(id="cold", overrideSettings={"nnPolicyTemperature": 0}))
+    assert out[-1] == {**out[-1], "id": "cold", "field": "overrideSettings.nnPolicyTemperature"}
+
+
+def test_policy_temperature_setting_reaches_the_reported_policy():
+    """``nnPolicyTemperature`` tempers the priors the search uses, and so the policy it reports."""
+    policies = {}
+    for t in (1.0, 2.0):
+        eng, out = engine(SteepPolicyEvaluator())
+        ask(eng, query(id=str(t), includePolicy=True, overrideSettings={"nnPolicyTemperature": t}))
+        assert not [r for r in out if "warning" in r or "error" in r]
+        policies[t] = np.array(out[-1]["policy"])
+    assert np.array_equal(policies[1.0] >= 0, policies[2.0] >= 0)
+    assert policies[2.0].max() < 0.6 * policies[1.0].max()
+    top = policies[1.0] > 1e-3  # the report keeps 6 decimals, so the long tail is only rounding
+    ratio = policies[2.0][top] / policies[2.0][top].max()
+    np.testing.assert_allclose(ratio, np.sqrt(policies[1.0][top] / policies[1.0][top].max()), rtol=1e-3)
 
 
 def test_actions():

@@ -31,11 +31,13 @@ def test_every_gtp_option_reaches_the_engine(monkeypatch):
 
     seen = {}
     monkeypatch.setattr(gtp.engine, "run_gtp", lambda **kw: seen.update(kw) or 0)
-    assert main(["gtp", "--score-utility", "0.3", "--random-symmetry", "--visits", "7"]) == 0
+    assert main(["gtp", "--score-utility", "0.3", "--random-symmetry", "--visits", "7",
+                 "--policy-temperature", "1.3"]) == 0
     args = parse_args(["gtp"])
     names = {f.name for f in fields(EngineOptions) if hasattr(args, f.name)}
     assert names <= set(seen), names - set(seen)
     assert (seen["score_utility"], seen["random_symmetry"], seen["visits"]) == (0.3, True, 7)
+    assert seen["policy_temperature"] == 1.3
 
 
 def test_selfplay_and_loop_defaults_are_their_configs():

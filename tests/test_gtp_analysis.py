@@ -262,6 +262,8 @@ def test_search_parameters_and_cache():
     assert eng.search_cfg.c_puct == 2.5 and eng.search_cfg.fpu_root_reduction == 0 and eng.visits == 24
     ask(eng, "kata-set-param dynamicScoreUtilityFactor 0.25")
     assert eng.search_cfg.score_utility == 0.25
+    ask(eng, "kata-set-param nnPolicyTemperature 1.5")
+    assert eng.search_cfg.policy_temperature == 1.5 and ask(eng, "kata-get-param nnPolicyTemperature") == "1.5"
     ask(eng, "genmove b")
     assert eng.search.root_visits >= 24 and eng.search.cfg.c_puct == 2.5
     ask(eng, "kata-set-param maxTime 0.5")

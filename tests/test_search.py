@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from go_engine import kernels as K
-from go_engine.coords import index_names
+from go_engine.coords import index_names, move_index
 from go_engine.features import game_features
 from go_engine.game import Game
 from selfplay.evaluators import UniformEvaluator, leaf_features
@@ -566,3 +566,54 @@ def test_score_utility_prefers_points_among_equal_win_rates(factor):
     info = {a["move"]: a for a in s.analysis()}
     assert info["C3"]["winrate"] == 0.5  # the reported win rate stays the network's
     assert (info["C3"]["utility"] > 0.01) == (factor > 0)  # the utility carries the score's part
+
+
+class SteepPolicyEvaluator:
+    """Priors falling by half from each point to the next (row-major, pass last), value 0: a network
+    that is sure of its first choices and all but blind to the rest."""
+
+    needs_history = False
+
+    def __call__(self, leaves: LeafBatch) -> Evaluation:
+        a = leaves.size ** 2 + 1
+        p = 0.5 ** np.arange(a, dtype=np.float64)
+        priors = np.tile((p / p.sum()).astype(np.float32), (len(leaves), 1))
+        zeros = np.zeros(len(leaves), np.float32)
+        return Evaluation(priors, zeros, zeros)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0, 0.5])
+def test_policy_temperature_flattens_every_nodes_priors(temperature):
+    """Each expanded node's children carry the evaluator's priors over its legal moves raised to 1/T and
+    renormalized, at the root and deeper alike."""
+    s = Search(Game(5, komi=0.5), SearchConfig(policy_temperature=temperature), seed=0)
+    s.run(200, SteepPolicyEvaluator(), 8)
+    t = s.tree
+    raw = 0.5 ** np.arange(26, dtype=np.float64)
+    checked = 0
+    for nd in range(t.count):
+        if t.state[nd] != EXPANDED:
+            continue
+        ch = np.arange(t.first[nd], t.first[nd] + t.nchild[nd])
+        rows = [move_index(int(t.move[c]), 5) for c in ch]
+        want = raw[rows] ** (1.0 / temperature)
+        np.testing.assert_allclose(t.prior[ch], want / want.sum(), rtol=1e-4, atol=1e-7)
+        checked += 1
+    assert checked > 20
+
+
+def test_policy_temperature_above_one_visits_low_prior_moves():
+    """At T = 2 the search spreads its root visits over more of the moves the network ranks low."""
+    visited = {}
+    for temperature in (1.0, 2.0):
+        s = Search(Game(5, komi=0.5), SearchConfig(policy_temperature=temperature), seed=0)
+        s.run(400, SteepPolicyEvaluator(), 8)
+        t = s.tree
+        visited[temperature] = int((t.N[_root_children(s)] > 0).sum())
+    assert visited[2.0] > visited[1.0]
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.0])
+def test_policy_temperature_must_be_positive(temperature):
+    with pytest.raises(ValueError, match="policy_temperature"):
+        SearchConfig(policy_temperature=temperature)

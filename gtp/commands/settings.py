@@ -41,6 +41,7 @@ PARAMS = {
     "minVisitsForLCB": Param("search_cfg", "lcb_min_visits", True, 1, 10 ** 9),
     "dynamicScoreUtilityFactor": Param("search_cfg", "score_utility", False, 0, 10),
     "dynamicScoreCenterScale": Param("search_cfg", "score_scale", False, 0.01, 100),
+    "nnPolicyTemperature": Param("search_cfg", "policy_temperature", False, 0.1, 10),
 }
 
 
