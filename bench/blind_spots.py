@@ -8,8 +8,9 @@ thread, fresh trees): the move it chooses and the win rate it gives. Where a dee
 position far lower, or leaves the move played, more visits (a faster backend, bf16, more time) would
 have seen the danger; where it still rates the position as won and plays the same, the network itself
 misjudges it, and only a better network helps. ``--temperatures`` repeats each search at other policy
-temperatures (``--policy-temperature``): whether a flatter prior lets the search find the refutation. Also printed: the rank and prior the network gives the
-opponent's refuting reply after the move played. One JSON line per game, then a summary.
+temperatures (``--policy-temperature``): whether a flatter prior lets the search find the refutation.
+Also printed: the rank and prior the network gives the opponent's refuting reply after the move played.
+One JSON line per game, then a summary.
 
     python bench/blind_spots.py runs/match19-v5-1s --visits 800 6400
     python bench/blind_spots.py runs/match19-v5-1s --visits 800 --temperatures 1 1.5

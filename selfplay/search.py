@@ -342,9 +342,8 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
 def k_expand_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tscore, count,
                    root, rootS, rootMeta, rootHist, n_leaves, leaves, paths, plen, bS, bMeta,
                    priors, values, scores, legal_buf, prior_buf,
-                   own_in, own, own_n, inv_temp):
-    """Expand the ``n_leaves`` pending leaves with the evaluator's ``priors`` (each raised to the power
-    ``inv_temp``, one over the policy temperature, before they are renormalized) and back up its
+                   own_in, own, own_n):
+    """Expand the ``n_leaves`` pending leaves with the evaluator's ``priors`` and back up its
     ``values`` and ``scores`` (and add its ownership ``own_in``, float32 [n, size*size], to the sums
     ``own``/``own_n`` of ``k_select_batch`` while they have more than one row).
 
@@ -374,15 +373,11 @@ def k_expand_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
                 if code <= K.OK_SUICIDE:
                     legal_buf[k] = p
                     pr = max(priors[i, r * size + col], 0.0)
-                    if inv_temp != 1.0:
-                        pr = pr ** inv_temp
                     prior_buf[k] = pr
                     total += pr
                     k += 1
         legal_buf[k] = -1
         pr = max(priors[i, size * size], 0.0)
-        if inv_temp != 1.0:
-            pr = pr ** inv_temp
         prior_buf[k] = pr
         total += pr
         k += 1
@@ -768,6 +763,8 @@ class Search:
         t.reserve(n * self.A)
         g = self.game
         priors = np.ascontiguousarray(ev.priors, dtype=np.float32).reshape(n, self.A)
+        if self.cfg.policy_temperature != 1.0:  # the kernel renormalizes them over each node's legal moves
+            priors = np.maximum(priors, 0.0) ** np.float32(1.0 / self.cfg.policy_temperature)
         values = np.ascontiguousarray(ev.values, dtype=np.float32).reshape(n)
         scores = np.ascontiguousarray(ev.scores, dtype=np.float32).reshape(n)
         own, own_n = self._own_sums()
@@ -781,8 +778,7 @@ class Search:
         fresh_root = t.state[t.root] != EXPANDED
         t.count = int(k_expand_batch(*t.arrays(), t.count, t.root, g._S, g._meta, g._hist, n, self._leaves,
                                      self._paths, self._plen, self._bS, self._bMeta, priors, values, scores,
-                                     self._legal, self._pbuf, own_in, own, own_n,
-                                     1.0 / self.cfg.policy_temperature))
+                                     self._legal, self._pbuf, own_in, own, own_n))
         self._pending = 0
         if fresh_root:
             self._keep_root_policy()

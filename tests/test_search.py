@@ -594,7 +594,7 @@ def test_policy_temperature_flattens_every_nodes_priors(temperature):
     for nd in range(t.count):
         if t.state[nd] != EXPANDED:
             continue
-        ch = np.arange(t.first[nd], t.first[nd] + t.nchild[nd])
+        ch = list(t.children(nd))
         rows = [move_index(int(t.move[c]), 5) for c in ch]
         want = raw[rows] ** (1.0 / temperature)
         np.testing.assert_allclose(t.prior[ch], want / want.sum(), rtol=1e-4, atol=1e-7)
