@@ -7,6 +7,10 @@
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
+from .kernel_cache import use_keyed_cache
+
+use_keyed_cache()  # before any kernel is defined: a cache per version of the kernels' source
+
 from .coords import MAX_SIZE, MIN_SIZE
 from .game import Game, IllegalMove, Outcome, handicap_vertices
 from .rules import PRESETS, Rules, get_rules
