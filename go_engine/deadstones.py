@@ -1,9 +1,9 @@
 """Dead stones and settled ownership from random playouts of a position.
 
 A chain is dead when its points are owned by the opponent in most random
-playouts (both sides play randomly but never fill their own eyes). The GTP
-engine's ``final_score``/``final_status_list`` (without a network) and the data
-build's ownership targets use this one estimate.
+playouts (both sides play randomly but never fill their own eyes) and it is not
+in seki. The GTP engine's ``final_score``/``final_status_list`` (without a
+network) and the data build's ownership targets use this one estimate.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .coords import COLUMNS
+from . import kernels as K
+from .coords import COLUMNS, to_index
 from .game import Game
 from .playout import PlayoutResult, random_playouts
 
@@ -58,15 +59,37 @@ def chains(board: np.ndarray) -> list[list[tuple[int, int]]]:
 
 def dead_stones(game: Game, ownership: np.ndarray | None = None) -> list[str]:
     """Vertices of the stones whose chain is owned by the opponent on average over ``ownership``
-    (by default the random-playout ownership of ``game``)."""
+    (by default the random-playout ownership of ``game``), but for chains in seki (``K.k_in_seki``):
+    random playouts fill a seki's shared liberties and capture one side of it, which is alive."""
     board = game.board
     own = playout_ownership(game) if ownership is None else ownership
     dead = []
     for chain in chains(board):
         color = board[chain[0]]
         if float(np.mean([own[p] for p in chain])) * color < 0:
-            dead += [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
+            r, c = chain[0]
+            if not K.k_in_seki(game._S, game._meta, to_index(r, c, game.size)):
+                dead += [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
     return dead
+
+
+def seki_chains(game: Game) -> list[list[tuple[int, int]]]:
+    """The chains of ``game`` in seki: no player can take any of their liberties (``K.k_in_seki``), and one of
+    those liberties touches the opponent's stones (a chain with two eyes of its own is merely alive)."""
+    board = game.board
+    size = game.size
+    out = []
+    for chain in chains(board):
+        r, c = chain[0]
+        if not K.k_in_seki(game._S, game._meta, to_index(r, c, size)):
+            continue
+        opp = -board[r, c]
+        libs = {(x, y) for a, b in chain for x, y in ((a + 1, b), (a - 1, b), (a, b + 1), (a, b - 1))
+                if 0 <= x < size and 0 <= y < size and board[x, y] == 0}
+        if any(0 <= x < size and 0 <= y < size and board[x, y] == opp
+               for a, b in libs for x, y in ((a + 1, b), (a - 1, b), (a, b + 1), (a, b - 1))):
+            out.append(chain)
+    return out
 
 
 @dataclass(frozen=True)

@@ -643,6 +643,165 @@ def k_is_eye(S, meta, p, c):
 
 
 @njit(cache=True)
+def _is_killing_shape(S, meta, stamp, size, first, heads, nheads):
+    """Whether the ``size`` stones marked ``stamp`` (``first`` and the chains ``heads[:nheads]``), once
+    captured, leave an eye space the captor cannot make two eyes in: any 2 or 3 points, the square and
+    the T of four, the bulky five and the cross, the rabbity six (counted by their inner adjacencies)."""
+    if size <= 3:
+        return True
+    if size > 6:
+        return False
+    n = meta[M_STRIDE]
+    links = 0
+    most = 0
+    for k in range(-1, nheads):
+        s = first if k < 0 else heads[k]
+        while True:
+            d = 0
+            for q in (s - n, s - 1, s + 1, s + n):
+                if S[MARK, q] == stamp:
+                    d += 1
+            links += d
+            most = max(most, d)
+            if k < 0:
+                break
+            s = S[NEXT, s]
+            if s == heads[k]:
+                break
+    links //= 2
+    if size == 4:
+        return links == 4 or most == 3
+    if size == 5:
+        return links == 5 or most == 4
+    return links == 6 and most == 4
+
+
+@njit(cache=True)
+def k_bad_self_atari(S, meta, p, c):
+    """The one liberty left to ``c``'s chain by its legal move at empty ``p`` when that move captures
+    nothing and leaves a chain of two or more stones in atari that, captured, would not leave a dead
+    eye shape (nakade): a move that only hands the opponent a capture and a living shape, as filling
+    a seki's liberty. -1 for any other move."""
+    n = meta[M_STRIDE]
+    opp = 3 - c
+    open_ = 0
+    friends = False
+    for q in (p - n, p - 1, p + 1, p + n):
+        col = S[COLOR, q]
+        if col == EMPTY:
+            open_ += 1
+        elif col == c:
+            if S[LIBS, S[HEAD, q]] > 2:
+                return -1
+            friends = True
+        elif col == opp and S[LIBS, S[HEAD, q]] == 1:
+            return -1  # a capture
+    if open_ > 1 or not friends:
+        return -1
+    heads = np.empty(4, dtype=np.int32)
+    nheads = _friend_heads(S, n, p, c, heads)
+    libs = _new_stamp(S, meta)
+    S[MARK, p] = libs
+    last = -1
+    for q in (p - n, p - 1, p + 1, p + n):
+        if S[COLOR, q] == EMPTY and S[MARK, q] != libs:
+            S[MARK, q] = libs
+            last = q
+    size = 1
+    for k in range(nheads):
+        size += S[CSIZE, heads[k]]
+        s = heads[k]
+        while True:
+            for q in (s - n, s - 1, s + 1, s + n):
+                if S[COLOR, q] == EMPTY and S[MARK, q] != libs:
+                    if last >= 0:
+                        return -1  # two liberties
+                    S[MARK, q] = libs
+                    last = q
+            s = S[NEXT, s]
+            if s == heads[k]:
+                break
+    if last < 0:
+        return -1
+    stones = _new_stamp(S, meta)
+    S[MARK, p] = stones
+    for k in range(nheads):
+        s = heads[k]
+        while True:
+            S[MARK, s] = stones
+            s = S[NEXT, s]
+            if s == heads[k]:
+                break
+    return -1 if _is_killing_shape(S, meta, stones, size, p, heads, nheads) else last
+
+
+@njit(cache=True, inline="always")
+def _friend_heads(S, n, p, c, heads):
+    """The distinct heads of ``c``'s chains next to ``p`` into ``heads``; returns how many."""
+    nheads = 0
+    for q in (p - n, p - 1, p + 1, p + n):
+        if S[COLOR, q] == c:
+            h = S[HEAD, q]
+            seen = False
+            for k in range(nheads):
+                seen = seen or heads[k] == h
+            if not seen:
+                heads[nheads] = h
+                nheads += 1
+    return nheads
+
+
+@njit(cache=True)
+def k_in_seki(S, meta, p):
+    """Whether the chain at ``p`` keeps its liberties: on each of them, each player's move is illegal
+    or a bad self-atari (``k_bad_self_atari``) whose last liberty is one of this chain's or the
+    mover's own eye, so that no move elsewhere prepares it. A seki's chains qualify, and chains
+    with two eyes; a liberty taken back under ko does not count as unplayable."""
+    n = meta[M_STRIDE]
+    h = S[HEAD, p]
+    libs = np.empty(S[LIBS, h], dtype=np.int32)
+    stamp = _new_stamp(S, meta)
+    k = 0
+    s = h
+    while True:
+        for q in (s - n, s - 1, s + 1, s + n):
+            if S[COLOR, q] == EMPTY and S[MARK, q] != stamp:
+                S[MARK, q] = stamp
+                libs[k] = q
+                k += 1
+        s = S[NEXT, s]
+        if s == h:
+            break
+    heads = np.empty(4, dtype=np.int32)
+    for i in range(k):
+        lib = libs[i]
+        for c in (BLACK, WHITE):
+            code = k_legal_basic(S, meta, lib, c, False)
+            if code == KO:
+                return False
+            if code != OK:
+                continue
+            last = k_bad_self_atari(S, meta, lib, c)
+            if last < 0:
+                return False
+            shared = False
+            closed = True
+            nheads = _friend_heads(S, n, lib, c, heads)
+            for q in (last - n, last - 1, last + 1, last + n):
+                col = S[COLOR, q]
+                if col == BLACK or col == WHITE:
+                    shared = shared or S[HEAD, q] == h
+                own = q == lib
+                if col == c:
+                    for j in range(nheads):
+                        own = own or S[HEAD, q] == heads[j]
+                closed = closed and (own or col == BORDER)
+            if not (shared or closed):
+                return False
+    return k > 0
+
+
+@njit(cache=True)
 def k_playout(S, meta, rng, max_moves, capbuf):
     """Random playout to the end, in place, from the position in ``S``/``meta``.
 

@@ -92,6 +92,20 @@ def test_dead_stones_after_two_passes():
     assert eng.handle("final_score")[0] == "= W+25.5\n\n"
 
 
+def test_a_seki_is_neither_dead_nor_counted():
+    """GNU Go 3.8 scores this end of a game W+30 with Black's nine upper-right stones dead and the lower left
+    in seki; random playouts fill the seki's shared liberties and used to kill White's fourteen stones."""
+    from go_engine import Game
+    from tests.test_deadstones import SEKI
+    eng = GtpEngine(visits=8, log=io.StringIO())
+    eng.game = Game.from_diagram(SEKI, komi=7)
+    dead = sorted(eng.handle("final_status_list dead")[0][2:].split())
+    assert dead == ["E8", "E9", "F9", "G9", "H7", "H8", "J6", "J7", "J9"]
+    seki = eng.handle("final_status_list seki")[0][2:].split()
+    assert sorted(seki) == sorted("A2 A3 A4 B2 B3 C2 C3 C4 C5 D2 E2 E3 F1 F2 B1 C1 D1".split())
+    assert eng.handle("final_score")[0] == "= W+30\n\n"
+
+
 def test_handicap_and_free_handicap():
     res, eng = session(["boardsize 9", "fixed_handicap 4", "genmove w", "clear_board", "fixed_handicap 12",
                         "place_free_handicap 3", "clear_board", "set_free_handicap C3 G7", "play b E5",

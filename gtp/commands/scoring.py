@@ -2,11 +2,11 @@
 
 A chain is dead when the opponent owns its points on average in the engine's
 ``final_ownership`` (random playouts, or a short search's ownership with
-``dead_stones = "network"``), in seki when neither side owns them clearly."""
+``dead_stones = "network"``) and it is not in seki; in seki when neither player
+can take any of its liberties, one of them shared with the opponent
+(``go_engine.deadstones.seki_chains``)."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from go_engine import deadstones
 from go_engine.coords import COLUMNS
@@ -26,13 +26,11 @@ class ScoringCommands(EngineState):
             raise GtpError("invalid status")
         g = self.game
         dead = set(self.dead_stones())
-        own = self.final_ownership(g)
+        seki = {chain[0] for chain in deadstones.seki_chains(g)}
         lines = []
         for chain in deadstones.chains(g.board):
             verts = [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
-            is_dead = verts[0] in dead
-            seki = not is_dead and abs(float(np.mean([own[p] for p in chain]))) < 0.2
-            st = "dead" if is_dead else "seki" if seki else "alive"
+            st = "dead" if verts[0] in dead else "seki" if chain[0] in seki else "alive"
             if st == status:
                 lines.append(" ".join(verts))
         return "\n".join(lines)
