@@ -396,6 +396,21 @@ def test_no_pass_into_a_count_that_loses_once_dead_stones_are_removed():
     assert eng.genmove("W", play=False) == "pass"
 
 
+def test_no_pass_into_a_lost_count_beside_a_seki():
+    """Game 34 of a 9x9 match against GNU Go: White passed, Tengen (Black) passed back counting a draw, with
+    White's stones in the lower-left seki dead, and GNU Go's count was W+30. Black must play on; White,
+    whose count wins, may pass back."""
+    from tests.test_deadstones import SEKI
+    eng = GtpEngine(visits=24, log=io.StringIO())
+    eng.evaluator = _LovesPassing()
+    g = _after_pass(eng, SEKI, 7, passer="W")
+    assert g.final_score(eng.dead_if_passing(g, "B")) == -30
+    assert eng.genmove("B", play=False) != "pass"
+    g = _after_pass(eng, SEKI, 7, passer="B")
+    assert g.final_score(eng.dead_if_passing(g, "W")) == -30
+    assert eng.genmove("W", play=False) == "pass"
+
+
 # Two positions from Tengen's 9x9 games against GNU Go (komi 7) in which GNU Go had just passed and Tengen
 # played on for 17 and 11 moves with nothing left to gain: settled, White to move loses by 10 (White's stones
 # on the first line and H2 are dead); settled, Black to move draws (F1-J1, C7 and D8 are dead).
