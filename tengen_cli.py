@@ -144,12 +144,14 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_match(args: argparse.Namespace) -> int:
     """Games between two GTP engines, refereed, with a summary and intervals."""
     from go_engine.gtp_client import Limit
-    from selfplay.match import MatchConfig, run_match, summary
+    from selfplay.match import MatchConfig, read_openings, run_match, summary
 
+    openings = read_openings(args.openings, args.size, args.opening_moves) if args.openings else ()
     cfg = MatchConfig(engines=(args.engine_a, args.engine_b), names=tuple(args.names), games=args.games,
                       size=args.size, komi=args.komi, rules=args.rules,
                       limit=Limit(seconds=args.move_time, grace=args.grace, hard=args.hard_limit),
-                      max_moves=args.max_moves, scorer=args.scorer, parallel=args.parallel, out=args.out)
+                      max_moves=args.max_moves, scorer=args.scorer, parallel=args.parallel, out=args.out,
+                      openings=openings)
     from tqdm import tqdm
 
     results = run_match(cfg, progress=tqdm.write, bar=not args.quiet)
@@ -512,6 +514,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scorer", default=mc["scorer"],
                    help="tromp-taylor, or a GTP engine command whose final_score decides")
     p.add_argument("--parallel", type=_whole(1), default=mc["parallel"], help="games at once")
+    p.add_argument("--openings", nargs="+", metavar="SGF", default=[],
+                   help="SGF files, folders or archives whose games' first moves start the games: each pair of "
+                        "games the next distinct opening, each engine Black once (default: the empty board)")
+    p.add_argument("--opening-moves", type=_whole(1), default=4, help="moves of each opening")
     p.add_argument("--out", required=True, help="folder for SGF and results (a rerun resumes)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_match)

@@ -5,7 +5,10 @@ relayed, so an illegal move, a move over the time limit, a crash or a garbled
 answer loses the game (a forfeit) instead of corrupting it. Games alternate
 colours, run several at a time (each with fresh engine processes), and each
 finished game is written atomically as ``game-NNNN.sgf`` plus ``game-NNNN.json``,
-so a rerun of the same command skips the games already played.
+so a rerun of the same command skips the games already played. With openings
+(the first moves of other games, ``read_openings``) each pair of games starts
+from the next one, each engine taking Black once: the games differ while both
+engines play their best moves.
 
 An engine is a command line; ``TengenCommand`` makes Tengen's own (``tengen
 gtp`` on a model, e.g. the network under test in the loop's GNU Go matches)
@@ -24,10 +27,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Sequence
 
 from tqdm import tqdm
 
-from go_engine import Game, IllegalMove, Outcome, write_sgf
+from go_engine import Game, IllegalMove, Outcome, read_sgf_inputs, write_sgf
 from go_engine.atomic import atomic_write_bytes, folder_lock
 from go_engine.gtp_client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
 from go_engine.stats import score_of, wilson
@@ -60,6 +64,9 @@ class TengenCommand:
         return shlex.join(self.argv())
 
 
+Opening = tuple[tuple[str, str], ...]  # the first moves of a game as (colour, vertex)
+
+
 @dataclass
 class MatchConfig:
     engines: tuple[str, str]
@@ -73,6 +80,37 @@ class MatchConfig:
     scorer: str = "tromp-taylor"  # or a GTP engine command whose final_score decides
     parallel: int = 1
     out: str = "match"
+    openings: tuple[Opening, ...] = ()  # games 2k and 2k + 1 start from openings[k % len(openings)]
+
+    def opening(self, index: int) -> Opening:
+        """The moves game ``index`` starts from: the same for each pair of games, whose colours swap."""
+        return self.openings[(index // 2) % len(self.openings)] if self.openings else ()
+
+
+def read_openings(paths: Sequence[str], size: int, moves: int) -> tuple[Opening, ...]:
+    """The distinct first ``moves`` moves, in file order, of the games of ``size`` in the SGF files, folders and
+    archives ``paths`` that have that many moves, none a pass, no stones set up, and replay legally."""
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise ValueError(f"openings: no such file or folder: {', '.join(missing)}")
+    seen: dict[Opening, None] = {}
+    for _source, item in read_sgf_inputs([str(p) for p in paths]):
+        if isinstance(item, Exception) or item.size != size or item.setup or len(item.moves) < moves:
+            continue
+        first = tuple((c, v) for c, v in item.moves[:moves])
+        if first in seen or any(v == "pass" for _, v in first):
+            continue
+        game = Game(size)
+        try:
+            for c, v in first:
+                game.play(v, c)
+        except (IllegalMove, ValueError):
+            continue
+        seen[first] = None
+    if not seen:
+        raise ValueError(f"no game of size {size} with {moves} opening moves (no pass, no setup) in "
+                         f"{', '.join(map(str, paths))}")
+    return tuple(seen)
 
 
 @dataclass
@@ -162,6 +200,18 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
             except GtpClientError as err:
                 forfeit(color, "error", f"{names[color]} failed to start or set up: {err}")
                 raise
+        for color, vertex in cfg.opening(index):  # both engines are told the opening; neither chooses it
+            game.play(vertex, color)
+            for side, e in engines.items():
+                try:
+                    e.send(f"play {color} {vertex}")
+                except GtpCommandError as err:
+                    result, reason, winner = "Void", "error", None
+                    detail = f"{names[side]} refused the opening's {color} {vertex}: {err}"
+                    raise
+                except GtpClientError as err:
+                    forfeit(side, "error", f"{names[side]} at the opening's {color} {vertex}: {err}")
+                    raise
         passes = 0
         while passes < 2 and len(game.moves) < max_moves:
             color = game.to_play
@@ -326,7 +376,8 @@ def summary(cfg: MatchConfig, results: dict[int, GameResult]) -> str:
     repeats = len(digests) - len(set(digests))
     if repeats:  # deterministic engines replay the same game: fewer independent games than counted
         lines.append(f"repeated games: {repeats} of {len(games)} replay an earlier game move for move, "
-                     f"{len(games) - repeats} distinct (vary the openings, e.g. tengen gtp --random-moves N)")
+                     f"{len(games) - repeats} distinct (vary the openings: tengen match --openings, tengen gtp "
+                     "--random-moves N)")
     void = len(games) - len(counted)
     if void:
         lines.append(f"void (an engine refused a legal move): {void}")

@@ -58,6 +58,26 @@ def test_match_defaults_are_the_referees():
     assert (args.move_time, args.grace, args.hard_limit) == (Limit().seconds, Limit().grace, Limit().hard)
 
 
+def test_match_reads_its_openings_and_names_a_bad_path(monkeypatch, tmp_path, capsys):
+    import selfplay.match
+
+    (tmp_path / "a.sgf").write_text("(;SZ[9];B[ee];W[cc];B[gg];W[cg];B[gc])")
+    seen = {}
+
+    def run_match(cfg, **kw):
+        seen["cfg"] = cfg
+        (tmp_path / "m").mkdir(exist_ok=True)
+        return {}
+
+    monkeypatch.setattr(selfplay.match, "run_match", run_match)
+    assert main(["match", "a", "b", "--size", "9", "--openings", str(tmp_path), "--opening-moves", "3",
+                 "--out", str(tmp_path / "m"), "--quiet"]) == 0
+    assert seen["cfg"].openings == ((("B", "E5"), ("W", "C7"), ("B", "G3")),)
+    assert main(["match", "a", "b", "--openings", str(tmp_path / "none.sgf"), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tengen match: error: openings: no such file or folder: {tmp_path / 'none.sgf'}"]
+
+
 @pytest.mark.parametrize("argv,shown", [(["gtp"], "no search, the network's most likely move (default: 200)"),
                                         (["gtp"], "at most 1000 either way (default: 7.5)"),
                                         (["loop", "run"], "--channels CHANNELS channels of the first network (default: 32)"),

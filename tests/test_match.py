@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from go_engine.gtp_client import GtpClient, GtpCommandError, GtpTimeout, Limit
+from go_engine.sgf import parse_sgf
 from go_engine.stats import wilson
 from selfplay.match import EngineStartError, GameResult, MatchConfig, load_results, run_match, summary
 
@@ -146,3 +147,42 @@ def test_an_engine_that_refuses_the_board_size_stops_the_match(tmp_path):
                       out=str(tmp_path))
     with pytest.raises(EngineStartError, match="engine gnugo .*'boardsize 21' -> \\? unacceptable size"):
         run_match(cfg, progress=lambda s: None)
+
+
+def test_openings_are_the_distinct_first_moves_of_games_that_qualify(tmp_path):
+    from selfplay.match import read_openings
+
+    games = {
+        "a": "(;SZ[9];B[ee];W[cc];B[gg];W[cg];B[gc])",
+        "b": "(;SZ[9];B[ee];W[cc];B[gg];W[cg];B[dd])",  # the same first four moves
+        "c": "(;SZ[9];B[ee];W[];B[gg];W[cg])",  # a pass
+        "d": "(;SZ[19];B[pd];W[dd];B[pq];W[dp])",  # another size
+        "e": "(;SZ[9]AB[cc];W[ee];B[gg];W[cg];B[gc])",  # stones set up
+        "f": "(;SZ[9];B[ee];W[cc];B[gg])",  # too short
+        "g": "(;SZ[9];B[ee];W[ce];B[gg];W[cg])",
+    }
+    for name, text in games.items():
+        (tmp_path / f"{name}.sgf").write_text(text)
+    assert read_openings([str(tmp_path)], 9, 4) == (
+        (("B", "E5"), ("W", "C7"), ("B", "G3"), ("W", "C3")),
+        (("B", "E5"), ("W", "C5"), ("B", "G3"), ("W", "C3")),
+    )
+    assert len(read_openings([str(tmp_path)], 9, 2)) == 2  # E5-C7 (also the short game's) and E5-C5
+    with pytest.raises(ValueError, match="no game of size 13"):
+        read_openings([str(tmp_path)], 13, 4)
+    with pytest.raises(ValueError, match="no such file or folder"):
+        read_openings([str(tmp_path / "nowhere")], 9, 4)
+
+
+def test_each_pair_of_games_starts_from_the_next_opening_with_colours_swapped(tmp_path):
+    openings = ((("B", "C3"), ("W", "C2")), (("B", "B2"), ("W", "D4")))
+    cfg = MatchConfig(engines=(f"{FAULTY} sane", f"{FAULTY} sane"), names=("a", "b"), games=5, size=5, komi=0.5,
+                      max_moves=8, openings=openings, out=str(tmp_path))
+    res = run_match(cfg, progress=lambda s: None)
+    assert sorted(res) == [0, 1, 2, 3, 4]
+    for i, rec in res.items():
+        moves = parse_sgf((tmp_path / f"game-{i:04d}.sgf").read_bytes(), source="match")[0].moves
+        assert tuple(moves[:2]) == openings[(i // 2) % 2]
+        assert rec.black == ("a" if i % 2 == 0 else "b") and rec.moves == 8
+        assert len(rec.seconds["a"]) + len(rec.seconds["b"]) == 6  # the engines chose all but the opening
+    assert "openings" in (tmp_path / "match.json").read_text()
