@@ -192,6 +192,20 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
         result, reason, detail = Outcome(other, "time" if why == "time" else "forfeit").result(), why, text
         winner = names[other]
 
+    def tell(side: str, color: str, vertex: str, when: str) -> bool:
+        """Relay ``color``'s move to ``side``'s engine; False, the game void or forfeit, when that fails."""
+        nonlocal result, reason, detail, winner
+        try:
+            engines[side].send(f"play {color} {vertex}")
+        except GtpCommandError as err:  # the referee found the move legal: the engine disagrees
+            result, reason, winner = "Void", "error", None
+            detail = f"{names[side]} refused {color} {vertex} {when}: {err}"
+            return False
+        except GtpClientError as err:
+            forfeit(side, "error", f"{names[side]} {when}: {err}")
+            return False
+        return True
+
     try:
         for color, k in zip("BW", order, strict=False):
             try:
@@ -202,18 +216,10 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
                 raise
         for color, vertex in cfg.opening(index):  # both engines are told the opening; neither chooses it
             game.play(vertex, color)
-            for side, e in engines.items():
-                try:
-                    e.send(f"play {color} {vertex}")
-                except GtpCommandError as err:
-                    result, reason, winner = "Void", "error", None
-                    detail = f"{names[side]} refused the opening's {color} {vertex}: {err}"
-                    raise
-                except GtpClientError as err:
-                    forfeit(side, "error", f"{names[side]} at the opening's {color} {vertex}: {err}")
-                    raise
+            if not all(tell(side, color, vertex, "in the opening") for side in "BW"):
+                break
         passes = 0
-        while passes < 2 and len(game.moves) < max_moves:
+        while not result and passes < 2 and len(game.moves) < max_moves:
             color = game.to_play
             other = "W" if color == "B" else "B"
             t0 = time.monotonic()
@@ -237,14 +243,7 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
                 forfeit(color, "illegal", f"{names[color]} played {move!r} at move {len(game.moves) + 1}: {err}")
                 break
             passes = passes + 1 if move.lower() == "pass" else 0
-            try:
-                engines[other].send(f"play {color} {move}")
-            except GtpCommandError as err:  # the referee found the move legal: the engine disagrees
-                result, reason, winner = "Void", "error", None
-                detail = f"{names[other]} refused {color} {move} at move {len(game.moves)}: {err}"
-                break
-            except GtpClientError as err:
-                forfeit(other, "error", f"{names[other]} at move {len(game.moves)}: {err}")
+            if not tell(other, color, move, f"at move {len(game.moves)}"):
                 break
         if not result:  # two passes or the move cap: count
             reason = "score" if passes >= 2 else "max-moves"

@@ -186,3 +186,11 @@ def test_each_pair_of_games_starts_from_the_next_opening_with_colours_swapped(tm
         assert rec.black == ("a" if i % 2 == 0 else "b") and rec.moves == 8
         assert len(rec.seconds["a"]) + len(rec.seconds["b"]) == 6  # the engines chose all but the opening
     assert "openings" in (tmp_path / "match.json").read_text()
+
+
+def test_an_engine_that_refuses_an_opening_move_voids_the_game(tmp_path):
+    cfg = MatchConfig(engines=(f"{FAULTY} sane", f"{FAULTY} refuse"), names=("a", "b"), games=1, size=5,
+                      openings=((("B", "C3"), ("W", "C2")),), out=str(tmp_path))
+    rec = run_match(cfg, progress=lambda s: None)[0]
+    assert (rec.result, rec.reason, rec.winner) == ("Void", "error", None)
+    assert rec.detail.startswith("b refused B C3 in the opening") and rec.moves == 1

@@ -2,7 +2,8 @@
 
 MODE says how it fails at its second genmove: ``illegal`` (replays its first
 move's point), ``slow`` (sleeps 30 s), ``crash`` (exits), ``garbage`` (answers
-with a non-vertex); any other MODE never fails. It plays the first empty point from A1 on.
+with a non-vertex); ``refuse`` answers every ``play`` with an error; any other
+MODE never fails. It plays the first empty point from A1 on.
 """
 
 import sys
@@ -26,6 +27,9 @@ for line in sys.stdin:
         size = int(args[0])
     elif cmd == "clear_board":
         taken = set()
+    elif cmd == "play" and mode == "refuse":
+        print(f"?{cid} illegal move\n", flush=True)
+        continue
     elif cmd == "play":
         taken.add(args[1].upper())
     elif cmd == "known_command":
