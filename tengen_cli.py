@@ -146,7 +146,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     from go_engine.gtp_client import Limit
     from selfplay.match import MatchConfig, read_openings, run_match, summary
 
-    openings = read_openings(args.openings, args.size, args.opening_moves) if args.openings else ()
+    openings = read_openings(args.openings, args.size, args.opening_moves, (args.games + 1) // 2) if args.openings else ()
     cfg = MatchConfig(engines=(args.engine_a, args.engine_b), names=tuple(args.names), games=args.games,
                       size=args.size, komi=args.komi, rules=args.rules,
                       limit=Limit(seconds=args.move_time, grace=args.grace, hard=args.hard_limit),

@@ -87,9 +87,10 @@ class MatchConfig:
         return self.openings[(index // 2) % len(self.openings)] if self.openings else ()
 
 
-def read_openings(paths: Sequence[str], size: int, moves: int) -> tuple[Opening, ...]:
+def read_openings(paths: Sequence[str], size: int, moves: int, count: int | None = None) -> tuple[Opening, ...]:
     """The distinct first ``moves`` moves, in file order, of the games of ``size`` in the SGF files, folders and
-    archives ``paths`` that have that many moves, none a pass, no stones set up, and replay legally."""
+    archives ``paths`` that have that many moves, none a pass, no stones set up, and replay legally; the first
+    ``count`` of them (default: all)."""
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise ValueError(f"openings: no such file or folder: {', '.join(missing)}")
@@ -107,6 +108,8 @@ def read_openings(paths: Sequence[str], size: int, moves: int) -> tuple[Opening,
         except (IllegalMove, ValueError):
             continue
         seen[first] = None
+        if len(seen) == count:
+            break
     if not seen:
         raise ValueError(f"no game of size {size} with {moves} opening moves (no pass, no setup) in "
                          f"{', '.join(map(str, paths))}")
@@ -321,9 +324,16 @@ def _run_match(cfg: MatchConfig, progress, bar: bool) -> dict[int, GameResult]:
     mine = {k: v for k, v in asdict(cfg).items() if k not in ("games", "parallel")}
     if settings.exists():
         saved = json.loads(settings.read_text())
-        diff = [k for k in mine if saved.get(k) != json.loads(json.dumps(mine[k]))]
+        now = json.loads(json.dumps(mine))
+        # more games read more openings from the same files: the ones played must still lead the list
+        shared = min(len(saved.get("openings", [])), len(now["openings"]))
+        diff = [k for k in mine if (saved.get(k) != now[k] if k != "openings"
+                                    else saved.get(k, [])[:shared] != now[k][:shared]
+                                    or bool(saved.get(k)) != bool(now[k]))]
         if diff:
             raise ValueError(f"{out} holds a match with other settings ({', '.join(diff)}); use another --out")
+        if len(now["openings"]) > len(saved.get("openings", [])):
+            atomic_write_bytes(settings, json.dumps(mine, indent=1).encode())
     else:
         atomic_write_bytes(settings, json.dumps(mine, indent=1).encode())
     done = load_results(out)

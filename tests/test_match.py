@@ -168,6 +168,7 @@ def test_openings_are_the_distinct_first_moves_of_games_that_qualify(tmp_path):
         (("B", "E5"), ("W", "C5"), ("B", "G3"), ("W", "C3")),
     )
     assert len(read_openings([str(tmp_path)], 9, 2)) == 2  # E5-C7 (also the short game's) and E5-C5
+    assert read_openings([str(tmp_path)], 9, 4, count=1) == read_openings([str(tmp_path)], 9, 4)[:1]
     with pytest.raises(ValueError, match="no game of size 13"):
         read_openings([str(tmp_path)], 13, 4)
     with pytest.raises(ValueError, match="no such file or folder"):
@@ -186,6 +187,21 @@ def test_each_pair_of_games_starts_from_the_next_opening_with_colours_swapped(tm
         assert rec.black == ("a" if i % 2 == 0 else "b") and rec.moves == 8
         assert len(rec.seconds["a"]) + len(rec.seconds["b"]) == 6  # the engines chose all but the opening
     assert "openings" in (tmp_path / "match.json").read_text()
+
+
+def test_more_games_resume_with_more_openings_from_the_same_list(tmp_path):
+    first, second = (("B", "C3"), ("W", "C2")), (("B", "B2"), ("W", "D4"))
+    cfg = MatchConfig(engines=(f"{FAULTY} sane", f"{FAULTY} sane"), names=("a", "b"), games=2, size=5, komi=0.5,
+                      max_moves=6, openings=(first,), out=str(tmp_path))
+    run_match(cfg, progress=lambda s: None)
+    more = MatchConfig(**{**cfg.__dict__, "games": 4, "openings": (first, second)})
+    res = run_match(more, progress=lambda s: None)
+    assert sorted(res) == [0, 1, 2, 3]
+    moves = parse_sgf((tmp_path / "game-0003.sgf").read_bytes(), source="match")[0].moves
+    assert tuple(moves[:2]) == second and "D4" in (tmp_path / "match.json").read_text()
+    for openings in ((second,), ()):  # another list, or none: another match
+        with pytest.raises(ValueError, match="other settings"):
+            run_match(MatchConfig(**{**cfg.__dict__, "openings": openings}), progress=lambda s: None)
 
 
 def test_an_engine_that_refuses_an_opening_move_voids_the_game(tmp_path):
