@@ -67,29 +67,16 @@ def dead_stones(game: Game, ownership: np.ndarray | None = None) -> list[str]:
     for chain in chains(board):
         color = board[chain[0]]
         if float(np.mean([own[p] for p in chain])) * color < 0:
-            r, c = chain[0]
-            if not K.k_in_seki(game._S, game._meta, to_index(r, c, game.size)):
+            if not K.k_in_seki(game._S, game._meta, to_index(*chain[0], game.size)):
                 dead += [f"{COLUMNS[c]}{r + 1}" for r, c in chain]
     return dead
 
 
 def seki_chains(game: Game) -> list[list[tuple[int, int]]]:
-    """The chains of ``game`` in seki: no player can take any of their liberties (``K.k_in_seki``), and one of
-    those liberties touches the opponent's stones (a chain with two eyes of its own is merely alive)."""
-    board = game.board
-    size = game.size
-    out = []
-    for chain in chains(board):
-        r, c = chain[0]
-        if not K.k_in_seki(game._S, game._meta, to_index(r, c, size)):
-            continue
-        opp = -board[r, c]
-        libs = {(x, y) for a, b in chain for x, y in ((a + 1, b), (a - 1, b), (a, b + 1), (a, b - 1))
-                if 0 <= x < size and 0 <= y < size and board[x, y] == 0}
-        if any(0 <= x < size and 0 <= y < size and board[x, y] == opp
-               for a, b in libs for x, y in ((a + 1, b), (a - 1, b), (a, b + 1), (a, b - 1))):
-            out.append(chain)
-    return out
+    """The chains of ``game`` in seki: no player can take any of their liberties, one of which touches the
+    opponent's stones (``K.k_in_seki``; a chain with eyes of its own alone is merely alive)."""
+    return [chain for chain in chains(game.board)
+            if K.k_in_seki(game._S, game._meta, to_index(*chain[0], game.size)) == K.SEKI]
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ OK, OK_SUICIDE, OCCUPIED, KO, SUICIDE, SUPERKO = 0, 1, 2, 3, 4, 5
 
 KO_SIMPLE, KO_POSITIONAL, KO_SITUATIONAL = 0, 1, 2
 
+# k_in_seki: a chain that keeps its liberties, in seki or with eyes of its own
+SEKI, EYES = 1, 2
+
 MAX_POINTS = 27 * 27
 _rng = np.random.default_rng(0x7E6E6E)
 ZOBRIST = _rng.integers(1, 2**63 - 1, size=(3, MAX_POINTS), dtype=np.int64).astype(np.uint64)
@@ -755,13 +758,16 @@ def _friend_heads(S, n, p, c, heads):
 def k_in_seki(S, meta, p):
     """Whether the chain at ``p`` keeps its liberties: on each of them, each player's move is illegal
     or a bad self-atari (``k_bad_self_atari``) whose last liberty is one of this chain's or the
-    mover's own eye, so that no move elsewhere prepares it. A seki's chains qualify, and chains
-    with two eyes; a liberty taken back under ko does not count as unplayable."""
+    mover's own eye, so that no move elsewhere prepares it; a liberty taken back under ko does not
+    count as unplayable. 0: it does not; ``SEKI``: it does and a liberty touches the opponent's
+    stones; ``EYES``: it does with eyes of its own alone (merely alive)."""
     n = meta[M_STRIDE]
     h = S[HEAD, p]
+    opp = 3 - S[COLOR, h]
     libs = np.empty(S[LIBS, h], dtype=np.int32)
     stamp = _new_stamp(S, meta)
     k = 0
+    touches = False
     s = h
     while True:
         for q in (s - n, s - 1, s + 1, s + n):
@@ -769,6 +775,8 @@ def k_in_seki(S, meta, p):
                 S[MARK, q] = stamp
                 libs[k] = q
                 k += 1
+                for r in (q - n, q - 1, q + 1, q + n):
+                    touches = touches or S[COLOR, r] == opp
         s = S[NEXT, s]
         if s == h:
             break
@@ -778,12 +786,12 @@ def k_in_seki(S, meta, p):
         for c in (BLACK, WHITE):
             code = k_legal_basic(S, meta, lib, c, False)
             if code == KO:
-                return False
+                return 0
             if code != OK:
                 continue
             last = k_bad_self_atari(S, meta, lib, c)
             if last < 0:
-                return False
+                return 0
             shared = False
             closed = True
             nheads = _friend_heads(S, n, lib, c, heads)
@@ -797,8 +805,10 @@ def k_in_seki(S, meta, p):
                         own = own or S[HEAD, q] == heads[j]
                 closed = closed and (own or col == BORDER)
             if not (shared or closed):
-                return False
-    return k > 0
+                return 0
+    if k == 0:
+        return 0
+    return SEKI if touches else EYES
 
 
 @njit(cache=True)
