@@ -28,6 +28,10 @@ and a move that repeats a position of the path or of the game is settled on the
 node's first visit: illegal under positional/situational superko, a draw (value
 and score 0) under simple ko, where the game would cycle without a result (the
 send-two-return-one and triple-ko cycles that rules with simple ko leave open).
+A cycle with a pass in it is no such deadlock: a side that passes has stopped
+fighting, and the repetition only delays the end; scoring it as a draw let a
+losing engine repeat throw-ins for ever while its opponent passed. Under simple ko the search
+keeps such a repetition out as if superko forbade it (the game still allows it).
 A terminal node (two passes) is scored by area (Tromp-Taylor) with komi and any
 handicap bonus; territory-scoring games are also scored by area inside the tree.
 
@@ -83,6 +87,7 @@ from go_engine.features import HISTORY, history_ring
 from go_engine.game import Game
 
 UNEXPANDED, PENDING, EXPANDED, TERMINAL, ILLEGAL = 0, 1, 2, 3, 4
+NO_REPEAT, REPEAT, REPEAT_PASS = 0, 1, 2  # what _repeats finds
 
 __all__ = ["SearchConfig", "Tree", "Search", "LeafBatch", "Evaluation", "Ownership", "search_round", "run_many"]
 
@@ -173,18 +178,26 @@ def _remove_vl(VL, path, plen):
 
 @njit(cache=True)
 def _repeats(h, to_move, hpath, tpath, d, hist, korule):
-    """Whether the position of hash ``h`` with ``to_move`` to play repeats one of the ``d`` positions
-    before it on the search path (``hpath``/``tpath``) or one of the game's (``hist``: hash, player to
-    move). The board alone counts under positional superko, board and player to move otherwise."""
+    """Whether the position of hash ``h`` with ``to_move`` to play (reached by a move, not a pass)
+    repeats one of the ``d`` positions before it on the search path (``hpath``/``tpath``) or one of the
+    game's (``hist``: hash, player to move). The board alone counts under positional superko, board and
+    player to move otherwise. Returns ``NO_REPEAT``, ``REPEAT`` or ``REPEAT_PASS`` (a pass was played
+    since the latest occurrence: a pass keeps the board, so two positions in a row share a hash)."""
     board_only = korule == K.KO_POSITIONAL
-    for i in range(d):
+    passed = False
+    for i in range(d - 1, -1, -1):
+        if hpath[i + 1] == hpath[i]:
+            passed = True
         if hpath[i] == h and (board_only or tpath[i] == to_move):
-            return True
+            return REPEAT_PASS if passed else REPEAT
     side = np.uint64(to_move)
-    for k in range(hist.shape[0]):
+    n = hist.shape[0]
+    for k in range(n - 1, -1, -1):
+        if k < n - 1 and hist[k + 1, 0] == hist[k, 0]:
+            passed = True
         if hist[k, 0] == h and (board_only or hist[k, 1] == side):
-            return True
-    return False
+            return REPEAT_PASS if passed else REPEAT
+    return NO_REPEAT
 
 
 @njit(cache=True, inline="always")
@@ -251,7 +264,8 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
     A new node whose move (not a pass) repeats a position of the path or of the game (``rootHist``)
     is settled on its first visit: under superko the move is illegal (``ILLEGAL``, never picked
     again, and the selection starts over); under simple ko the game would cycle, which the rules
-    leave without a result, so it is ``TERMINAL`` with the value and score of a draw (0)."""
+    leave without a result, so it is ``TERMINAL`` with the value and score of a draw (0), unless a
+    pass was played since the position stood: then the search treats the move as illegal too."""
     maxd = paths.shape[1]
     size = rootMeta[K.M_SIZE]
     root_player = rootMeta[K.M_TOMOVE]
@@ -290,14 +304,15 @@ def k_select_batch(first, nchild, move, prior, N, W, W2, SC, SC2, VL, state, tsc
             h = hpath[d - 1] ^ K.k_play_scratch(S, meta, move[ch], capbuf)
             hpath[d] = h
             tpath[d] = meta[K.M_TOMOVE]
-            if state[ch] == UNEXPANDED and move[ch] >= 0 and _repeats(h, meta[K.M_TOMOVE], hpath, tpath, d,
-                                                                     hist, korule):
-                if korule != K.KO_SIMPLE:
+            if state[ch] == UNEXPANDED and move[ch] >= 0:
+                rep = _repeats(h, meta[K.M_TOMOVE], hpath, tpath, d, hist, korule)
+                if rep == REPEAT_PASS or (rep == REPEAT and korule != K.KO_SIMPLE):
                     state[ch] = ILLEGAL
                     illegal = True
                     break
-                state[ch] = TERMINAL
-                tscore[ch] = 0.0
+                if rep == REPEAT:
+                    state[ch] = TERMINAL
+                    tscore[ch] = 0.0
             if use_ring:
                 head = (head + 1) % bRing.shape[1]
                 bRing[i, head, :] = S[K.COLOR]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,8 @@ from go_engine import kernels as K
 from go_engine.coords import index_names, move_index
 from go_engine.features import game_features
 from go_engine.game import Game
-from selfplay.evaluators import UniformEvaluator, leaf_features
+from go_engine.sgf import read_sgf_file
+from selfplay.evaluators import PlayoutEvaluator, UniformEvaluator, leaf_features
 from selfplay.search import (
     EXPANDED,
     ILLEGAL,
@@ -22,6 +25,8 @@ from selfplay.search import (
     run_many,
     search_round,
 )
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sgf"
 
 
 class ScoreEvaluator:
@@ -462,16 +467,28 @@ def _position(g: Game, positional: bool) -> tuple:
     return (g.board.tobytes(),) if positional else (g.board.tobytes(), g.to_play)
 
 
-def _check_repetitions(s: Search, game: Game, seen: list, superko: bool, positional: bool) -> tuple[int, int]:
-    """Walk ``s``'s tree replaying its moves on ``game`` (whose positions so far are ``seen``) and check
-    each visited move against the ko rule; returns (moves checked, repetitions found)."""
+def _repetition(line: list, key: tuple) -> bool | None:
+    """None when ``key`` is not among ``line``'s positions (each a key and whether a pass led to it),
+    else whether a pass was played since its latest occurrence."""
+    passed = False
+    for k, via_pass in reversed(line):
+        if k == key:
+            return passed
+        passed = passed or via_pass
+    return None
+
+
+def _check_repetitions(s: Search, game: Game, seen: list, superko: bool, positional: bool) -> tuple[int, int, int]:
+    """Walk ``s``'s tree replaying its moves on ``game`` (whose positions so far are ``seen``, each with
+    whether a pass led to it) and check each visited move against the ko rule; returns (moves checked,
+    repetitions found, those with a pass in the cycle)."""
     t = s.tree
     names = index_names(s.size)
     max_depth = s._paths.shape[1] - 2
-    checked = repeats = 0
+    checked = repeats = with_pass = 0
 
-    def walk(nd: int, path: list) -> None:
-        nonlocal checked, repeats
+    def walk(nd: int, line: list) -> None:
+        nonlocal checked, repeats, with_pass
         for ch in t.children(nd):
             st = int(t.state[ch])
             if st == UNEXPANDED:
@@ -480,7 +497,7 @@ def _check_repetitions(s: Search, game: Game, seen: list, superko: bool, positio
             if m < 0:
                 game.play("pass")
                 if st == EXPANDED:
-                    walk(ch, path + [_position(game, positional)])
+                    walk(ch, line + [(_position(game, positional), True)])
                 game.undo()
                 continue
             if superko:
@@ -491,19 +508,24 @@ def _check_repetitions(s: Search, game: Game, seen: list, superko: bool, positio
                     continue
             game.play(names[m])
             key = _position(game, positional)
-            if not superko and len(path) + 1 < max_depth:  # not cut off by the depth limit
-                repeated = key in seen or key in path
-                assert (st == TERMINAL and game.passes < 2) == repeated
-                if repeated:
+            if not superko and len(line) - len(seen) + 1 < max_depth:  # not cut off by the depth limit
+                # simple ko: a repetition is a draw, or kept out of the search when a pass came since
+                cycle = _repetition(line, key)
+                assert (st == ILLEGAL) == (cycle is True), (st, cycle)
+                assert (st == TERMINAL and game.passes < 2) == (cycle is False), (st, cycle)
+                if cycle is not None:
                     repeats += 1
+                    with_pass += cycle
+                if cycle is False:
                     assert t.tscore[ch] == 0 and t.W[ch] == 0
-            checked += 1
-            if st == EXPANDED:
-                walk(ch, path + [key])
+            if st != ILLEGAL:
+                checked += 1
+                if st == EXPANDED:
+                    walk(ch, line + [(key, False)])
             game.undo()
 
-    walk(t.root, [])
-    return checked, repeats
+    walk(t.root, list(seen))
+    return checked, repeats, with_pass
 
 
 @pytest.mark.parametrize("size", [2, 3])
@@ -512,27 +534,32 @@ def test_repetitions_below_the_root_follow_the_ko_rule(rules, size):
     """Deep uniform searches on tiny boards capture and recapture often; walking the tree with an
     independent record of positions (board arrays, not hashes): under superko a node is ILLEGAL
     exactly when its move repeats a position of the game or the path, and every other move in the
-    tree is legal under the full rules; under simple ko exactly the repeating moves are draws."""
+    tree is legal under the full rules; under simple ko exactly the repeating moves are draws, or
+    ILLEGAL where a pass came since the position stood (the game's opening includes passes)."""
     rng = np.random.default_rng(7)
     positional = rules == "tromp-taylor"
     superko = rules != "chinese"
-    checked = repeats = 0
+    checked = repeats = with_pass = 0
     for _ in range(10):
         g = Game(size, komi=0.5, rules=rules)
-        seen = [_position(g, positional)]
+        seen = [(_position(g, positional), False)]
         for _ in range(int(rng.integers(0, 8))):
             legal = [m for m in g.legal_moves() if m != "pass"]
             if not legal:
                 break
-            g.play(legal[int(rng.integers(len(legal)))])
-            seen.append(_position(g, positional))
+            move = "pass" if g.passes == 0 and rng.random() < 0.25 else legal[int(rng.integers(len(legal)))]
+            g.play(move)
+            seen.append((_position(g, positional), move == "pass"))
         s = Search(g, seed=int(rng.integers(1 << 30)))
         s.run(3000, UniformEvaluator(), 8)
-        c, r = _check_repetitions(s, g.copy(), seen, superko, positional)
+        c, r, p = _check_repetitions(s, g.copy(), seen, superko, positional)
         checked += c
         repeats += r
+        with_pass += p
         assert np.all(s.tree.VL[: s.tree.count] == 0)
     assert checked > 500 and repeats > 0, (checked, repeats)
+    if not superko:
+        assert with_pass > 0 and (size > 2 or with_pass < repeats), (with_pass, repeats)
 
 
 class CentreScoreEvaluator:
@@ -617,3 +644,19 @@ def test_policy_temperature_above_one_visits_low_prior_moves():
 def test_policy_temperature_must_be_positive(temperature):
     with pytest.raises(ValueError, match="policy_temperature"):
         SearchConfig(policy_temperature=temperature)
+
+
+def test_a_losing_side_does_not_cycle_through_the_opponents_passes():
+    """A 9x9 match game ended at the move cap: Tengen (White, 2 points behind) repeated an 8-move cycle
+    of throw-ins while GNU Go passed, because the search scored the repetition as a draw under simple
+    ko. After move 105 White's J8 is legal but repeats the position after move 98, with Black's passes
+    in between: the search keeps it out, and a playout search that sees White losing plays on elsewhere
+    or passes instead of cycling (with the repetition a draw it chose J8)."""
+    g = read_sgf_file(FIXTURES / "cycle-with-passes.sgf")[0].replay()
+    assert g.to_play == "W" and g.is_legal("J8") and g.rules.ko == "simple"
+    s = Search(g, seed=3)
+    s.run(1500, PlayoutEvaluator(seed=3), 8)
+    t = s.tree
+    j8 = [ch for ch in _root_children(s) if t.move[ch] >= 0 and index_names(9)[t.move[ch]] == "J8"]
+    assert len(j8) == 1 and t.state[j8[0]] == ILLEGAL
+    assert s.choose_vertex() != "J8"
