@@ -901,9 +901,11 @@ class Search:
         if t.state[t.root] != EXPANDED:
             return np.zeros(0, dtype=np.int64)
         ch = np.arange(t.first[t.root], t.first[t.root] + t.nchild[t.root])
-        ch = ch[t.state[ch] != ILLEGAL]  # a superko repetition found below an earlier root
+        ch = ch[t.state[ch] != ILLEGAL]  # repetitions that the search keeps out (see _repeats)
         if self._exclusion_done and len(self._excluded):
-            ch = ch[~np.isin(t.move[ch], self._excluded)]
+            kept = ch[~np.isin(t.move[ch], self._excluded)]
+            if len(kept):  # else every move left in repeats a position: the excluded ones are all there is
+                ch = kept
         return ch
 
     def _lcb(self, n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:

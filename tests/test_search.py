@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from go_engine import kernels as K
-from go_engine.coords import index_names, move_index
+from go_engine.coords import PASS, index_names, move_index
 from go_engine.features import game_features
 from go_engine.game import Game
 from go_engine.sgf import read_sgf_file
@@ -660,3 +660,19 @@ def test_a_losing_side_does_not_cycle_through_the_opponents_passes():
     j8 = [ch for ch in _root_children(s) if t.move[ch] >= 0 and index_names(9)[t.move[ch]] == "J8"]
     assert len(j8) == 1 and t.state[j8[0]] == ILLEGAL
     assert s.choose_vertex() != "J8"
+
+
+def test_a_pass_kept_out_is_played_when_every_other_move_repeats():
+    """On 2x2 boards after these moves, Black's one legal move besides the pass repeats a position with a
+    pass since, so the search keeps it out; with the pass kept out too (as genmove does when passing
+    loses the count) the pass is still the move, not an error."""
+    for moves in (["B1", "A1", "A2", "pass", "A1", "B2", "A1", "pass", "A2", "pass"],
+                  ["A1", "pass", "A2", "B2", "B1", "B2", "A2", "pass", "A1", "B1", "A2", "pass"]):
+        g = Game(2, komi=0.5)
+        for m in moves:
+            g.play(m)
+        assert g.to_play == "B" and len(g.legal_moves()) == 2
+        s = Search(g, seed=0)
+        s.exclude_root_moves([PASS])
+        s.run(50, UniformEvaluator(), 8)
+        assert s.choose_vertex() == "pass" and [a["move"] for a in s.analysis()] == ["pass"]
