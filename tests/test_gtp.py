@@ -683,3 +683,49 @@ def test_bytes_that_are_not_utf8_get_an_error_under_any_locale(env):
     assert answers[5] == "?5 komi: expected a number, got '\u0663'"  # numbers are ASCII, as ids
     assert "X" in answers[6] and answers[7:] == ["=7", ""]
     assert b"Traceback" not in p.stderr
+
+
+GNUGO = "/usr/games/gnugo"
+
+
+@pytest.mark.skipif(not os.path.exists(GNUGO), reason="GNU Go 3.8 is not installed (apt-get install gnugo)")
+def test_a_losing_engine_does_not_cycle_through_the_opponents_passes():
+    """From the 9x9 match game that ran to the move cap (tests/fixtures/sgf/cycle-with-passes.sgf: Tengen
+    White, 2 points behind, had repeated an 8-move cycle of throw-ins while GNU Go passed), the bundled
+    network plays on against GNU Go level 10 for up to 40 moves and never recreates a position with a pass
+    since it stood (with such a repetition scored as a draw it replayed the cycle at once)."""
+    from go_engine.game import Game
+    from go_engine.gtp_client import GtpClient
+    from go_engine.sgf import read_sgf_file
+
+    rec = read_sgf_file(os.path.join(ROOT, "tests", "fixtures", "sgf", "cycle-with-passes.sgf"))[0]
+    eng = GtpEngine(visits=200, log=io.StringIO())
+    g = Game(9, komi=7)
+    line = [(g.board.tobytes(), g.to_play, False)]  # each position and whether a pass led to it
+    with GtpClient(f"{GNUGO} --mode gtp --level 10 --chinese-rules") as gnu:
+        for cmd in ("boardsize 9", "clear_board", "komi 7") + tuple(f"play {c} {v}" for c, v in rec.moves):
+            assert eng.handle(cmd)[0].startswith("="), cmd
+            gnu.send(cmd)
+        for c, v in rec.moves:
+            g.play(v, c)
+            line.append((g.board.tobytes(), g.to_play, v == "pass"))
+        for _ in range(40):
+            color = g.to_play
+            if color == "W":
+                move = eng.handle("genmove W")[0][2:].strip().lower()
+                if move == "resign":
+                    break
+                gnu.send(f"play W {move}")
+            else:
+                move = gnu.send("genmove B").strip().lower()
+                eng.handle(f"play B {move}")
+            g.play(move, color)
+            key = (g.board.tobytes(), g.to_play)
+            if color == "W" and move != "pass":
+                since = [k[:2] for k in reversed(line)]
+                passes = [k[2] for k in reversed(line)]
+                if key in since:
+                    assert not any(passes[:since.index(key)]), f"W {move} repeats a position with a pass since"
+            line.append((*key, move == "pass"))
+            if g.is_over:
+                break
