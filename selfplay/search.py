@@ -191,9 +191,8 @@ def _repeats(h, to_move, hpath, tpath, d, hist, korule):
         if hpath[i] == h and (board_only or tpath[i] == to_move):
             return REPEAT_PASS if passed else REPEAT
     side = np.uint64(to_move)
-    n = hist.shape[0]
-    for k in range(n - 1, -1, -1):
-        if k < n - 1 and hist[k + 1, 0] == hist[k, 0]:
+    for k in range(hist.shape[0] - 2, -1, -1):  # the game's last position is the path's first
+        if hist[k + 1, 0] == hist[k, 0]:
             passed = True
         if hist[k, 0] == h and (board_only or hist[k, 1] == side):
             return REPEAT_PASS if passed else REPEAT

@@ -697,18 +697,19 @@ def test_a_losing_engine_does_not_cycle_through_the_opponents_passes():
     from go_engine.game import Game
     from go_engine.gtp_client import GtpClient
     from go_engine.sgf import read_sgf_file
+    from tests.test_search import _repetition
 
     rec = read_sgf_file(os.path.join(ROOT, "tests", "fixtures", "sgf", "cycle-with-passes.sgf"))[0]
     eng = GtpEngine(visits=200, log=io.StringIO())
     g = Game(9, komi=7)
-    line = [(g.board.tobytes(), g.to_play, False)]  # each position and whether a pass led to it
+    line = [((g.board.tobytes(), g.to_play), False)]  # each position and whether a pass led to it
     with GtpClient(f"{GNUGO} --mode gtp --level 10 --chinese-rules") as gnu:
         for cmd in ("boardsize 9", "clear_board", "komi 7") + tuple(f"play {c} {v}" for c, v in rec.moves):
             assert eng.handle(cmd)[0].startswith("="), cmd
             gnu.send(cmd)
         for c, v in rec.moves:
             g.play(v, c)
-            line.append((g.board.tobytes(), g.to_play, v == "pass"))
+            line.append(((g.board.tobytes(), g.to_play), v == "pass"))
         for _ in range(40):
             color = g.to_play
             if color == "W":
@@ -722,10 +723,7 @@ def test_a_losing_engine_does_not_cycle_through_the_opponents_passes():
             g.play(move, color)
             key = (g.board.tobytes(), g.to_play)
             if color == "W" and move != "pass":
-                since = [k[:2] for k in reversed(line)]
-                passes = [k[2] for k in reversed(line)]
-                if key in since:
-                    assert not any(passes[:since.index(key)]), f"W {move} repeats a position with a pass since"
-            line.append((*key, move == "pass"))
+                assert _repetition(line, key) is not True, f"W {move} repeats a position with a pass since"
+            line.append((key, move == "pass"))
             if g.is_over:
                 break
