@@ -95,7 +95,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       value_weight=args.value_weight, score_weight=args.score_weight, init=args.init, net=net,
                       minutes=args.minutes, loader_workers=args.loader_workers, komi_relabel=args.komi_relabel,
                       feature_version=args.feature_version, precision=args.precision,
-                      size_shares=dict(args.size_share), freeze_norm=args.freeze_norm)
+                      size_shares=dict(args.size_share), source_shares=dict(args.source_share),
+                      freeze_norm=args.freeze_norm)
     try:
         path = Trainer(cfg, resume=args.resume, force=args.force).run()
     except TrainingError as e:
@@ -333,8 +334,16 @@ def _size_share(text: str) -> tuple[int, float]:
     return SIZE(size.strip()), _real(above=0.0, most=1.0)(share.strip())
 
 
+def _source_share(text: str) -> tuple[str, float]:
+    source, eq, share = text.rpartition("=")
+    if not eq or not source:
+        raise ValueError(f"expected INPUT=SHARE such as runs/matchdata19=0.25, got {text!r}")
+    return source, _real(above=0.0, most=1.0)(share.strip())
+
+
 SIZE = _whole(MIN_SIZE, MAX_SIZE)
 SIZE_SHARE = _typed("size share", _size_share)
+SOURCE_SHARE = _typed("source share", _source_share)
 KOMI = _typed("komi", check_komi)
 RULES = _typed("rules", lambda text: get_rules(text).name)
 COLOUR = _typed("colour", parse_color)
@@ -704,6 +713,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with data of several board sizes, the share of the batches of this size (each batch is "
                         "of one size; sizes not named share the rest in proportion to their positions), "
                         "e.g. --size-share 9=0.3")
+    p.add_argument("--source-share", type=SOURCE_SHARE, action="append", default=[], metavar="INPUT=SHARE",
+                   help="the share of the batches drawn from this training input (as given above) apart from its "
+                        "board size's other data, e.g. Tengen's own games beside human ones: "
+                        "--source-share runs/matchdata19=0.25")
     p.add_argument("--freeze-norm", action="store_true",
                    help="batch normalisation keeps --init's running statistics and normalises by them, as in play "
                         "(a fine-tune that mixes board sizes needs it: statistics of mixed sizes fit neither)")

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from go_engine.atomic import atomic_write_bytes
 from go_engine.features import FEATURE_VERSION, planes_for
 
-from .data.loader import Batch, PositionLoader, SizeGroup, mixed_batches, size_groups, size_weights
+from .data.loader import Batch, DataGroup, PositionLoader, data_groups, group_weights, mixed_batches
 from .model import GoNet, NetConfig, count_parameters
 from .modelfile import ModelInfo, load_model, save_model
 
@@ -56,6 +56,9 @@ class TrainConfig:
     # share of the batches drawn from each named board size when the data holds several (a batch is of one
     # size); sizes not named share the rest in proportion to their positions
     size_shares: dict[int, float] = field(default_factory=dict)
+    # share of the batches drawn from each training input named here (as given in ``train``), apart from
+    # its board size's: Tengen's own games beside human ones, say
+    source_shares: dict[str, float] = field(default_factory=dict)
     # batch normalisation keeps the running statistics it starts with (--init's) and normalises every batch
     # by them, as in play, instead of by the batch's own: a fine-tune that mixes board sizes needs this, as
     # statistics gathered from batches of different sizes fit neither size
@@ -193,8 +196,8 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, resume: bool = False, force: bool = False) -> None:
         self.cfg = cfg
         self.out = Path(cfg.out)
-        self.groups: list[SizeGroup] = size_groups(cfg.train)
-        self.weights = size_weights(self.groups, cfg.size_shares)
+        self.groups: list[DataGroup] = data_groups(cfg.train, cfg.source_shares)
+        self.weights = group_weights(self.groups, cfg.size_shares, cfg.source_shares)
         earlier = [f for f in ("checkpoint.pt", "model.pt", "metrics.jsonl") if (self.out / f).exists()]
         if earlier and not resume:
             if not force:
@@ -284,7 +287,8 @@ class Trainer:
             raise ValueError(f"--resume: {self.checkpoint_path} is not a readable Tengen checkpoint "
                                 f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
         saved["size_shares"] = TrainConfig(train=[], out="", size_shares=saved.get("size_shares", {})).size_shares
-        for key in ("train", "batch_size", "sample_rate", "seed", "size_shares"):
+        saved.setdefault("source_shares", {})
+        for key in ("train", "batch_size", "sample_rate", "seed", "size_shares", "source_shares"):
             if saved[key] != getattr(self.cfg, key):
                 raise ValueError(f"--resume: {key} differs from the checkpoint's ({saved[key]!r}); "
                                  "resuming exactly needs the same data, batch size and seed")
@@ -311,7 +315,7 @@ class Trainer:
 
     def export(self, path: Path) -> None:
         info = ModelInfo(self.cfg.net, feature_version=self.cfg.feature_version,
-                         board_sizes=[g.size for g in self.groups], training={
+                         board_sizes=list(dict.fromkeys(g.size for g in self.groups)), training={
             "data": self.cfg.train, "steps": self.step, "positions": self.positions,
             "seconds": round(self.elapsed, 1), "device": str(self.device), "cpu": platform.processor() or platform.machine(),
             "world_size": self.world, "metrics": self.history[-1] if self.history else {}})
@@ -418,7 +422,7 @@ class Trainer:
     def _validate(self) -> dict:
         """Held-out metrics as ``val_*``; where the validation data holds several board sizes, those of
         a size other than the training data's first as ``val{size}_*``."""
-        groups = size_groups(self.cfg.val)
+        groups = data_groups(self.cfg.val)
         out = {}
         for g in groups:
             prefix = "val_" if len(groups) == 1 or g.size == self.groups[0].size else f"val{g.size}_"
@@ -452,7 +456,7 @@ def eval_model(model_path: str, data: list[str], device: str = "auto", limit: in
     sizes, the metrics of each size under its name (``"9x9"``)."""
     dev = pick_device(device)
     model, info = load_model(model_path, dev)
-    groups = size_groups(data)
+    groups = data_groups(data)
     if len(groups) == 1:
         return evaluate(model, data, dev, limit, feature_version=info.feature_version)
     return {f"{g.size}x{g.size}": evaluate(model, list(g.paths), dev, limit, feature_version=info.feature_version)

@@ -5,6 +5,7 @@ data of several board sizes mixed by share."""
 import json
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -154,14 +155,14 @@ def _two_sizes(tmp_path):
 
 
 def test_board_sizes_mix_by_their_shares_one_size_a_batch(tmp_path):
-    from policy.data.loader import mixed_batches, size_groups, size_weights
+    from policy.data.loader import data_groups, group_weights, mixed_batches
     data = _two_sizes(tmp_path)
-    groups = size_groups(data)
+    groups = data_groups(data)
     assert [(g.size, g.positions) for g in groups][0] == (9, 72) and groups[1].size == 7
     assert groups[1].positions == sum(len(r.moves) for r in _records(8, size=7))
-    w = size_weights(groups, {7: 0.25})
+    w = group_weights(groups, {7: 0.25})
     assert w.tolist() == pytest.approx([0.75, 0.25])
-    free = size_weights(groups, {})  # by positions
+    free = group_weights(groups, {})  # by positions
     assert free[1] / free[0] == pytest.approx(groups[1].positions / groups[0].positions)
     stream = mixed_batches(groups, w, seed=3, batch_size=8)
     sizes = [next(stream).planes.shape[-1] for _ in range(400)]
@@ -170,7 +171,63 @@ def test_board_sizes_mix_by_their_shares_one_size_a_batch(tmp_path):
     assert [next(again).planes.shape[-1] for _ in range(400)] == sizes
     for shares, what in [({13: 0.2}, "no 13x13 shards"), ({7: 1.0}, "add up to 1"), ({7: 0.5, 9: 0.4}, "add up to 0.9")]:
         with pytest.raises(ValueError, match=what):
-            size_weights(groups, shares)
+            group_weights(groups, shares)
+
+
+def test_a_named_input_is_drawn_by_its_own_share_apart_from_its_size(tmp_path):
+    from dataclasses import replace
+
+    from policy.data.loader import data_groups, group_weights, mixed_batches
+    data = _two_sizes(tmp_path)
+    # "Tengen's own games": 7x7 beside the 7x7 folder, told apart in a batch by their komi
+    write_shard(tmp_path / "own" / "s.npz", [replace(r, komi=-3.0) for r in _records(4, size=7, seed=1)])
+    own = str(tmp_path / "own")
+    groups = data_groups([*data, own], [own])
+    assert [(g.size, g.source) for g in groups] == [(7, own), (9, None), (7, None)]
+    assert groups[0].paths == (tmp_path / "own" / "s.npz",) and groups[0].paths[0] not in groups[2].paths
+    assert groups[0].positions == sum(len(r.moves) for r in _records(4, size=7, seed=1))
+    assert group_weights(groups, {7: 0.25}, {own: 0.5}).tolist() == pytest.approx([0.5, 0.25, 0.25])
+    w = group_weights(groups, {}, {own: 0.5})  # the other half by positions
+    assert w[0] == pytest.approx(0.5) and w[1] / w[2] == pytest.approx(groups[1].positions / groups[2].positions)
+    w = group_weights(groups, {9: 0.2}, {own: 0.6})
+    stream = mixed_batches(groups, w, seed=3, batch_size=8)
+    komi = {k: abs(next(mixed_batches(groups[k:k + 1], np.ones(1), batch_size=8)).globals[0, 0]) for k in (0, 2)}
+    assert komi[0] != pytest.approx(komi[2])  # the komi input, signed for the player to move
+    drawn = []
+    for _ in range(300):
+        b = next(stream)
+        drawn.append(9 if b.planes.shape[-1] == 9 else "own" if abs(b.globals[0, 0]) == pytest.approx(komi[0]) else 7)
+        assert np.allclose(np.abs(b.globals[:, 0]), abs(b.globals[0, 0]))  # a batch from one group
+    assert 150 <= drawn.count("own") <= 210 and 40 <= drawn.count(9) <= 80  # binomial(300, 0.6 / 0.2)
+    with pytest.raises(ValueError, match="not one of the training inputs"):
+        data_groups(data, [own])
+    write_shard(tmp_path / "mixed" / "a.npz", _records(2, size=7))
+    _tiny_data(tmp_path / "mixed" / "b.npz")
+    with pytest.raises(ValueError, match="several sizes"):
+        data_groups([*data, str(tmp_path / "mixed")], [str(tmp_path / "mixed")])
+    for sizes, sources, what in [({7: 0.5}, {own: 0.6}, "add up to 1.1"), ({}, {own: 1.5}, "at most 1"),
+                                 ({9: 0.5, 7: 0.2}, {own: 0.2}, "add up to 0.9")]:
+        with pytest.raises(ValueError, match=what):
+            group_weights(groups, sizes, sources)
+    assert group_weights(groups, {9: 0.5, 7: 0.2}, {own: 0.3}).tolist() == pytest.approx([0.3, 0.5, 0.2])
+
+
+def test_the_source_share_option_trains_and_resumes_only_with_the_same_shares(tmp_path, capsys):
+    data = _two_sizes(tmp_path)
+    args = ["train", *data, "--out", str(tmp_path / "r"), "--steps", "2", "--batch-size", "8", "--blocks", "1",
+            "--channels", "8"]
+    assert tengen_cli.main([*args, "--source-share", f"{data[1]}=0.4"]) == 0
+    saved = json.loads(torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)["config"])
+    assert saved["source_shares"] == {data[1]: 0.4}
+    assert load_model(tmp_path / "r" / "model.pt")[1].board_sizes == [7, 9]
+    capsys.readouterr()
+    assert tengen_cli.main([*args, "--steps", "3", "--resume", "--source-share", f"{data[1]}=0.3"]) == 2
+    assert "source_shares differs" in capsys.readouterr().err
+    for bad, what in [("0.3", "expected INPUT=SHARE"), (f"{data[1]}=2", "expected a number"),
+                      (f"{tmp_path}=0.3", "not one of the training inputs")]:
+        assert tengen_cli.main([*args, "--force", "--source-share", bad]) == 2
+        err = capsys.readouterr().err
+        assert what in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_training_on_two_board_sizes_validates_each_and_resumes_exactly(tmp_path):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Collection, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -94,47 +94,75 @@ def shard_paths(inputs: Sequence[str | Path]) -> list[Path]:
 
 
 @dataclass(frozen=True)
-class SizeGroup:
-    """The shards of one board size among a run's inputs, with their number of positions."""
+class DataGroup:
+    """Shards a run draws its batches from together: those of one board size, or those of one training
+    input named on its own (``source``: its own games, say, beside human ones), with their positions."""
 
     size: int
     paths: tuple[Path, ...]
     positions: int
+    source: str | None = None
 
 
-def size_groups(inputs: Sequence[str | Path]) -> list[SizeGroup]:
+def data_groups(inputs: Sequence[str | Path], sources: Collection[str] = ()) -> list[DataGroup]:
     """The shards of ``inputs`` grouped by board size, from their headers alone, in the order each size
-    first appears."""
-    found: dict[int, tuple[list[Path], list[int]]] = {}
-    for path in shard_paths(inputs):
-        header = shard_header(path)
-        positions = header.get("positions")
-        if not isinstance(positions, int):  # an early shard without the count
-            positions = read_shard(path).num_positions
-        paths, counts = found.setdefault(header["size"], ([], []))
-        paths.append(path)
-        counts.append(positions)
-    return [SizeGroup(size, tuple(paths), sum(counts)) for size, (paths, counts) in found.items()]
+    first appears, after a group for each input named in ``sources`` (``ValueError`` for a name that is
+    not an input, or a named input of several board sizes: a batch is of one size)."""
+    names = [str(x) for x in inputs]
+    for source in sources:
+        if source not in names:
+            raise ValueError(f"--source-share {source}: not one of the training inputs ({', '.join(names)})")
+    found: dict[str | int, tuple[list[Path], list[int], set[int]]] = {}
+    claimed: set[Path] = set()
+    for x in [*sources, *(n for n in names if n not in sources)]:
+        for path in shard_paths([x]):
+            if path in claimed:  # a shard reached through two inputs is read once, in the first group
+                continue
+            claimed.add(path)
+            header = shard_header(path)
+            positions = header.get("positions")
+            if not isinstance(positions, int):  # an early shard without the count
+                positions = read_shard(path).num_positions
+            paths, counts, sizes = found.setdefault(x if x in sources else header["size"], ([], [], set()))
+            paths.append(path)
+            counts.append(positions)
+            sizes.add(header["size"])
+    groups = []
+    for key, (paths, counts, sizes) in found.items():
+        if len(sizes) > 1:
+            raise ValueError(f"--source-share {key}: its shards hold boards of several sizes "
+                             f"({', '.join(map(str, sorted(sizes)))}); a named input must hold one")
+        groups.append(DataGroup(sizes.pop(), tuple(paths), sum(counts), key if isinstance(key, str) else None))
+    return groups
 
 
-def size_weights(groups: Sequence[SizeGroup], shares: dict[int, float]) -> np.ndarray:
-    """Each group's share of the batches: as ``shares`` names it, the rest divided among the other sizes
-    in proportion to their positions. ``ValueError`` for a share of a size that is not there, or
-    shares that leave nothing or too much."""
-    sizes = [g.size for g in groups]
-    for size, share in shares.items():
+def group_weights(groups: Sequence[DataGroup], size_shares: dict[int, float],
+                  source_shares: dict[str, float] | None = None) -> np.ndarray:
+    """Each group's share of the batches: a named input's as ``source_shares`` says, a board size's (its
+    inputs not named on their own) as ``size_shares`` says, the rest divided among the other groups in
+    proportion to their positions. ``ValueError`` for a share of a size that is not there, or shares
+    that leave nothing or too much."""
+    source_shares = source_shares or {}
+    sizes = [g.size for g in groups if g.source is None]
+    for size, share in size_shares.items():
         if size not in sizes:
             raise ValueError(f"--size-share {size}={share:g}: no {size}x{size} shards among the training data "
-                             f"(sizes {', '.join(map(str, sizes))})")
+                             f"(sizes {', '.join(map(str, sizes)) or 'none but named inputs'})")
+    for name, share in [*size_shares.items(), *source_shares.items()]:
         if not 0.0 < share <= 1.0:
-            raise ValueError(f"--size-share {size}={share:g}: a share is above 0 and at most 1")
-    named = sum(shares.values())
-    rest = [g for g in groups if g.size not in shares]
-    if named > 1.0 + 1e-9 or (not rest and abs(named - 1.0) > 1e-9) or (rest and named >= 1.0 - 1e-9):
-        raise ValueError(f"--size-share: the shares add up to {named:g}; those named must come to 1 "
-                         "when every size is named, and below 1 otherwise")
+            flag = "--size-share" if isinstance(name, int) else "--source-share"
+            raise ValueError(f"{flag} {name}={share:g}: a share is above 0 and at most 1")
+
+    def named(g: DataGroup) -> float | None:
+        return source_shares.get(g.source) if g.source is not None else size_shares.get(g.size)
+
+    total = sum(size_shares.values()) + sum(source_shares.values())
+    rest = [g for g in groups if named(g) is None]
+    if total > 1.0 + 1e-9 or (not rest and abs(total - 1.0) > 1e-9) or (rest and total >= 1.0 - 1e-9):
+        raise ValueError(f"--size-share/--source-share: the shares add up to {total:g}; those named must come "
+                         "to 1 when every group is named, and below 1 otherwise")
     free = sum(g.positions for g in rest)
-    w = np.array([shares[g.size] if g.size in shares else (1.0 - named) * g.positions / max(1, free)
+    w = np.array([share if (share := named(g)) is not None else (1.0 - total) * g.positions / max(1, free)
                   for g in groups], dtype=np.float64)
     return w / w.sum()
 
@@ -367,10 +395,11 @@ def batches(shards: Sequence[str | Path], workers: int = 0, pin_memory: bool = F
                            pin_memory=pin_memory and torch.cuda.is_available(), prefetch_factor=4))
 
 
-def mixed_batches(groups: Sequence[SizeGroup], weights: np.ndarray, seed: int = 0, workers: int = 0,
+def mixed_batches(groups: Sequence[DataGroup], weights: np.ndarray, seed: int = 0, workers: int = 0,
                   pin_memory: bool = False, **options) -> Iterator:
-    """Batches from shards of several board sizes, each batch of one size, drawn with probability
-    ``weights`` (``size_weights``); each size's stream as ``batches``. One size: exactly ``batches``.
+    """Batches from several groups of shards (board sizes, named inputs), each batch from one group,
+    drawn with probability ``weights`` (``group_weights``); each group's stream as ``batches``. One
+    group: exactly ``batches``.
     The order is fixed by the seed, so a run resumes exactly."""
     if len(groups) == 1:
         return batches(groups[0].paths, workers=workers, pin_memory=pin_memory, seed=seed, **options)
