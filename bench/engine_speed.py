@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--positions", type=int, default=8)
     ap.add_argument("--visits", type=int, default=800)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--model", default=str(ROOT / "policy" / "networks" / "tengen-b6c32-v6.pt"))
+    ap.add_argument("--model", default=str(ROOT / "policy" / "networks" / "tengen-b6c32-v8.pt"))
     args = ap.parse_args()
     games = positions(args.games, args.positions)
     if not games:

@@ -22,10 +22,10 @@ for mode in eager compile; do
 done
 for dev in cuda cpu; do
   echo "== eval $dev"
-  timeout 60 python3 -m tengen_cli eval policy/networks/tengen-b6c32-v6.pt "$DATA/val" --limit 20000 --device $dev
+  timeout 60 python3 -m tengen_cli eval policy/networks/tengen-b6c32-v8.pt "$DATA/val" --limit 20000 --device $dev
 done
 echo "== infer"
-timeout 60 python3 bench/infer.py --model policy/networks/tengen-b6c32-v6.pt --repeats 3 --batches 1 8 64 256 1024
+timeout 60 python3 bench/infer.py --model policy/networks/tengen-b6c32-v8.pt --repeats 3 --batches 1 8 64 256 1024
 echo "== genmove cuda"
 timeout 120 python3 bench/genmove.py --sgf "$SGF" --positions 5 --visits 1 800 --device cuda
 echo "== genmove cpu"
