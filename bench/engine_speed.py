@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from go_engine.gtp_client import GtpClient  # noqa: E402
 from go_engine.sgf import parse_sgf  # noqa: E402
+from policy.modelfile import BUNDLED  # noqa: E402
 
 CUTS = (30, 60, 90, 120, 150, 180)  # move numbers the positions are cut at, in turn
 
@@ -49,7 +50,7 @@ def main() -> None:
     ap.add_argument("--positions", type=int, default=8)
     ap.add_argument("--visits", type=int, default=800)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--model", default=str(ROOT / "policy" / "networks" / "tengen-b6c32-v8.pt"))
+    ap.add_argument("--model", default=str(BUNDLED))
     args = ap.parse_args()
     games = positions(args.games, args.positions)
     if not games:

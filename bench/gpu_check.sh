@@ -9,6 +9,7 @@
 set -u
 DATA=$1; SGF=$2; OUT=$3
 export PYTHONUNBUFFERED=1
+NET=$(python3 -c "from policy.modelfile import BUNDLED; print(BUNDLED)")  # the bundled network, named in one place
 mkdir -p "$OUT"
 python3 -c "import torch, numba, numpy, os; print('torch', torch.__version__, torch.cuda.get_device_name(0), 'numba', numba.__version__, 'numpy', numpy.__version__, 'cpus', os.cpu_count())"
 for mode in eager compile; do
@@ -22,10 +23,10 @@ for mode in eager compile; do
 done
 for dev in cuda cpu; do
   echo "== eval $dev"
-  timeout 60 python3 -m tengen_cli eval policy/networks/tengen-b6c32-v8.pt "$DATA/val" --limit 20000 --device $dev
+  timeout 60 python3 -m tengen_cli eval "$NET" "$DATA/val" --limit 20000 --device $dev
 done
 echo "== infer"
-timeout 60 python3 bench/infer.py --model policy/networks/tengen-b6c32-v8.pt --repeats 3 --batches 1 8 64 256 1024
+timeout 60 python3 bench/infer.py --model "$NET" --repeats 3 --batches 1 8 64 256 1024
 echo "== genmove cuda"
 timeout 120 python3 bench/genmove.py --sgf "$SGF" --positions 5 --visits 1 800 --device cuda
 echo "== genmove cpu"
