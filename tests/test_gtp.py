@@ -312,7 +312,7 @@ def test_warm_up_compiles_what_a_timed_genmove_uses():
     """In a fresh process, warm_up leaves the tree-reuse kernel and the playouts behind the reply to a
     pass compiled (or loaded from the cache): neither may cost seconds inside a move on the clock."""
     code = (f"import sys; sys.path.insert(0, {ROOT!r}); from gtp.engine import build_engine; "
-            "from selfplay.search import k_compact; from go_engine.playout import k_playouts; "
+            "from selfplay.tree import k_compact; from go_engine.playout import k_playouts; "
             "kernels = (k_compact, k_playouts); e = build_engine(visits=8, size=7); "  # the bundled network
             "print([len(k.signatures) for k in kernels]); e.warm_up(); print([len(k.signatures) for k in kernels])")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

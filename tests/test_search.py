@@ -14,10 +14,6 @@ from go_engine.game import Game
 from go_engine.sgf import read_sgf_file
 from selfplay.evaluators import PlayoutEvaluator, UniformEvaluator, leaf_features
 from selfplay.search import (
-    EXPANDED,
-    ILLEGAL,
-    TERMINAL,
-    UNEXPANDED,
     Evaluation,
     LeafBatch,
     Search,
@@ -25,6 +21,7 @@ from selfplay.search import (
     run_many,
     search_round,
 )
+from selfplay.tree import EXPANDED, ILLEGAL, TERMINAL, UNEXPANDED
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sgf"
 
