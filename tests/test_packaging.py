@@ -32,7 +32,7 @@ def test_tengen_gtp_from_a_fresh_install_plays_with_the_bundled_network():
 
 @pytest.mark.parametrize("command", ["gtp", "play"])
 def test_a_missing_bundled_network_is_one_line_on_stderr(command, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(modelfile, "BUNDLED", tmp_path / "networks" / "tengen-b6c32-v8.pt")
+    monkeypatch.setattr(modelfile, "BUNDLED", tmp_path / "networks" / modelfile.BUNDLED.name)
     monkeypatch.delenv("TENGEN_MODEL", raising=False)
     assert main([command]) == 2
     out, err = capsys.readouterr()
