@@ -37,6 +37,7 @@ def check_komi(komi: object) -> float:
 
 
 _HANDICAP_STEP = (0, -3)  # the setup step of place_handicap in Game._history (other setup steps are (0, -2))
+CYCLE_REPEATS = 3  # a position that stands this often with no pass between has cycled: no result
 
 
 class IllegalMove(ValueError):
@@ -58,14 +59,15 @@ def color_name(c: int) -> str:
 
 
 _RESULT_LETTERS = {"resignation": "R", "time": "T", "forfeit": "F"}
+NO_RESULT = "cycle"  # the Outcome reason of a game that cycled (Game.cycled): neither player wins
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a finished game ended. ``winner`` is ``"B"``, ``"W"`` or ``None`` (a draw)."""
+    """How a finished game ended. ``winner`` is ``"B"``, ``"W"`` or ``None`` (a draw, or no result)."""
 
     winner: str | None
-    reason: str  # "score", "resignation", "time" (a loss on time) or "forfeit" (an illegal move, a crash)
+    reason: str  # "score", "resignation", "time" (a loss on time), "forfeit" (an illegal move, a crash) or "cycle"
     margin: float | None = None  # points, for reason == "score"
 
     @classmethod
@@ -81,7 +83,10 @@ class Outcome:
         return 0.0 if self.winner is None else (self.margin if self.winner == "B" else -self.margin)
 
     def result(self) -> str:
-        """The SGF ``RE`` value: ``B+3.5``, ``W+R``, ``B+T``, ``W+F``, ``0``; the one place it is spelt."""
+        """The SGF ``RE`` value: ``B+3.5``, ``W+R``, ``B+T``, ``W+F``, ``0``, ``Void`` (no result); the one
+        place it is spelt."""
+        if self.reason == NO_RESULT:
+            return "Void"
         if self.winner is None:
             return "0"
         if self.reason == "score":
@@ -204,6 +209,21 @@ class Game:
     def is_over(self) -> bool:
         """Whether the game ended by two passes in a row or a resignation."""
         return bool(self._resigned) or self._meta[K.M_PASSES] >= 2
+
+    @property
+    def cycled(self) -> bool:
+        """Whether the game has cycled: the position (stones and player to move) stands for the third time
+        (``CYCLE_REPEATS``) with no pass or setup step since it first stood. Only simple ko lets a game do
+        that (triple ko, sending two returning one, eternal life), and such rules leave the game without a
+        result, as the search scores a repetition (a draw); ``outcome()`` then says so. A cycle with a pass
+        in it does not count: a side that passes has stopped fighting."""
+        n = int(self._meta[K.M_NHIST])
+        h = self._hist[:n]
+        same = np.flatnonzero((h[:-1, 0] == h[-1, 0]) & (h[:-1, 1] == h[-1, 1]))
+        if len(same) < CYCLE_REPEATS - 1:
+            return False
+        first = int(same[-(CYCLE_REPEATS - 1)])  # step k leads from position k to position k + 1
+        return all(p >= 0 for _, p in self._history[first:])
 
     # ----------------------------------------------------------------- moves
     def _color(self, color: str | None) -> int:
@@ -384,9 +404,11 @@ class Game:
         return self.score(dead) if self.rules.scoring == "area" else self.territory_score(dead)
 
     def outcome(self, dead: Iterable[str] = ()) -> Outcome | None:
-        """The result of a finished game, or ``None`` while it goes on."""
+        """The result of a finished game (no result once it has ``cycled``), or ``None`` while it goes on."""
         if self._resigned:
             return Outcome(color_name(3 - self._resigned), "resignation")
+        if self.cycled:  # never after two passes: a cycle has no pass in it
+            return Outcome(None, NO_RESULT)
         if not self.is_over:
             return None
         return Outcome.from_score(self.final_score(dead))
@@ -442,4 +464,5 @@ class Game:
         return f"Game(size={self.size}, komi={self.komi}, rules={self.rules.name!r}, moves={len(self.moves)})"
 
 
-__all__ = ["Game", "IllegalMove", "Outcome", "handicap_vertices", "parse_color", "color_name"]
+__all__ = ["CYCLE_REPEATS", "NO_RESULT", "Game", "IllegalMove", "Outcome", "handicap_vertices", "parse_color",
+           "color_name"]

@@ -13,6 +13,7 @@ from typing import TextIO
 from go_engine import Game, write_sgf
 from go_engine.atomic import atomic_write_bytes
 from go_engine.coords import COLUMNS
+from go_engine.game import CYCLE_REPEATS, NO_RESULT
 
 from .engine import GtpEngine
 
@@ -63,7 +64,7 @@ def play_terminal(engine: GtpEngine, color: str = "B", stdin: TextIO | None = No
     out(f"Tengen: {game.size}x{game.size}, komi {game.komi:g}, {game.rules.name} rules. "
         f"You play {'Black' if you == 'B' else 'White'}.\n{HELP}\n")
     last: str | None = None
-    while not game.is_over:
+    while not game.is_over and not game.cycled:
         if game.to_play != you:
             mv = engine.cmd_genmove(them)
             if mv == "resign":
@@ -131,5 +132,7 @@ def play_terminal(engine: GtpEngine, color: str = "B", stdin: TextIO | None = No
         if result.reason == "score":
             out(f"Dead stones: {' '.join(dead) or 'none'}. Score ({game.rules.scoring} scoring, komi "
                 f"{game.komi:g}): {game.final_score(dead):+g} for Black.\n")
+        if result.reason == NO_RESULT:
+            out(f"The position has stood {CYCLE_REPEATS} times with no pass between (a ko cycle): no result.\n")
         out(f"Result: {result.result()}\n")
     return 0

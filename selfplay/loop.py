@@ -80,7 +80,8 @@ def _arena(cfg: LoopConfig, a: Path, b: Path, names: tuple[str, str], games: int
     ac = ArenaConfig(size=sp.size, komi=sp.komi, rules=sp.rules, visits=visits or cfg.eval_visits,
                      parallel=min(games, 16))
     res = play_match((make_evaluator(str(a)), make_evaluator(str(b))), names, ac, games, out, seed=seed)
-    return {"games": len(res), "score": score_of(res, names[0])}
+    counted = [r for r in res if r.result != "Void"]  # a ko cycle: no result, as in tengen match
+    return {"games": len(counted), "score": score_of(counted, names[0])}
 
 
 def _gnugo_match(cfg: LoopConfig, model: Path, name: str, level: int, games: int, visits: int, parallel: int,

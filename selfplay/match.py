@@ -2,7 +2,8 @@
 
 Tengen is the referee: every move is checked against ``go_engine`` before it is
 relayed, so an illegal move, a move over the time limit, a crash or a garbled
-answer loses the game (a forfeit) instead of corrupting it. Games alternate
+answer loses the game (a forfeit) instead of corrupting it, and a ko cycle
+under simple ko (``Game.cycled``) ends it without a result. Games alternate
 colours, run several at a time (each with fresh engine processes), and each
 finished game is written atomically as ``game-NNNN.sgf`` plus ``game-NNNN.json``,
 so a rerun of the same command skips the games already played. With openings
@@ -33,6 +34,7 @@ from tqdm import tqdm
 
 from go_engine import Game, IllegalMove, Outcome, read_sgf_inputs, write_sgf
 from go_engine.atomic import atomic_write_bytes, folder_lock
+from go_engine.game import CYCLE_REPEATS, NO_RESULT
 from go_engine.gtp_client import GtpClient, GtpClientError, GtpCommandError, GtpEngineDied, GtpTimeout, Limit
 from go_engine.stats import score_of, wilson
 
@@ -125,7 +127,7 @@ class GameResult:
     white: str
     winner: str | None
     result: str  # SGF RE: B+R, W+3.5, B+T (time), W+F (forfeit), 0 (draw), Void
-    reason: str  # resign, score, max-moves, time, illegal, error
+    reason: str  # resign, score, max-moves, time, illegal, error, cycle (no result: Void)
     detail: str
     moves: int
     score: float | None  # black minus white, komi included, by the scorer
@@ -247,6 +249,11 @@ def play_game(cfg: MatchConfig, index: int) -> GameResult:
                 break
             passes = passes + 1 if move.lower() == "pass" else 0
             if not tell(other, color, move, f"at move {len(game.moves)}"):
+                break
+            if game.cycled:  # simple ko let the engines go round a cycle: the rules give no result
+                result, reason, winner = Outcome(None, NO_RESULT).result(), NO_RESULT, None
+                detail = (f"no result: at move {len(game.moves)} the position had stood {CYCLE_REPEATS} times "
+                          "with no pass between (a ko cycle)")
                 break
         if not result:  # two passes or the move cap: count
             reason = "score" if passes >= 2 else "max-moves"
@@ -387,7 +394,11 @@ def summary(cfg: MatchConfig, results: dict[int, GameResult]) -> str:
         lines.append(f"repeated games: {repeats} of {len(games)} replay an earlier game move for move, "
                      f"{len(games) - repeats} distinct (vary the openings: tengen match --openings, tengen gtp "
                      "--random-moves N)")
-    void = len(games) - len(counted)
-    if void:
-        lines.append(f"void (an engine refused a legal move): {void}")
+    why = {"error": "an engine refused a legal move", NO_RESULT: "no result: a ko cycle"}
+    voids: dict[str, int] = {}
+    for r in games:
+        if r.result == "Void":
+            voids[r.reason] = voids.get(r.reason, 0) + 1
+    if voids:
+        lines.append("void, not counted: " + ", ".join(f"{n} ({why.get(k, k)})" for k, n in sorted(voids.items())))
     return "\n".join(lines)

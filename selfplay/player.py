@@ -160,7 +160,9 @@ class Player:
         return self.low[color] >= self.cfg.resign_moves and len(g.moves) >= g.size * g.size // 4
 
     def outcome(self) -> Outcome:
-        """How the game stands at its end: the resignation, or the count by area with every stone alive
-        (Tromp-Taylor) after two passes or at a move cap, as self-play and the arena score their games."""
+        """How the game stands at its end: the resignation, no result after a ko cycle, or the count by area
+        with every stone alive (Tromp-Taylor) after two passes or at a move cap, as self-play and the arena
+        score their games."""
         g = self.search.game
-        return g.outcome() if g.resigned else Outcome.from_score(float(g.score()))
+        outcome = g.outcome() if g.resigned or g.cycled else None
+        return outcome or Outcome.from_score(float(g.score()))

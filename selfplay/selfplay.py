@@ -157,7 +157,7 @@ def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, pref
             s.moves.append((1 if color == "B" else 2, move_index(parse_vertex(move, size), size)))
             sr.set_root_noise(None)  # the next search's kind decides its noise
             p.play(move)
-            if g.is_over or len(g.moves) >= max_moves:
+            if g.is_over or g.cycled or len(g.moves) >= max_moves:
                 finished.append(s)
         for s in finished:
             slots.remove(s)
@@ -169,9 +169,10 @@ def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, pref
 
 
 def settled_outcome(g: Game, seed: int) -> tuple[Outcome, np.ndarray | None]:
-    """The outcome of a finished self-play game and its ownership target: a resignation as it is; a
-    game ended on the board scored with its dead stones removed, with their owners."""
-    if g.resigned:
+    """The outcome of a finished self-play game and its ownership target: a resignation or a ko cycle (no
+    result: a draw's value target, no score or ownership) as it is; a game ended on the board scored with its
+    dead stones removed, with their owners."""
+    if g.resigned or g.cycled:
         return g.outcome(), None
     settled = settle(g, seed=seed)
     return Outcome.from_score(float(g.final_score(settled.dead))), settled.ownership

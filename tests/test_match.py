@@ -210,3 +210,18 @@ def test_an_engine_that_refuses_an_opening_move_voids_the_game(tmp_path):
     rec = run_match(cfg, progress=lambda s: None)[0]
     assert (rec.result, rec.reason, rec.winner) == ("Void", "error", None)
     assert rec.detail.startswith("b refused B C3 in the opening") and rec.moves == 1
+
+
+def test_a_ko_cycle_ends_the_game_without_a_result(tmp_path):
+    # the triple ko of test_rules.TRIPLE_KO set up by the opening; then both engines go round it
+    black = ["B9", "D9", "C8", "B2", "G2", "A1", "F1"]
+    white = ["A9", "B8", "C2", "H2", "B1", "D1", "G1", "J1"]
+    opening = tuple(m for i, w in enumerate(white) for m in [("W", w)] + ([("B", black[i])] if i < len(black) else []))
+    cfg = MatchConfig(engines=(f"{FAULTY} cycle C1,H1,B9", f"{FAULTY} cycle C9,B1,G1"), names=("a", "b"), games=1,
+                      size=9, komi=7, openings=(opening,), out=str(tmp_path))
+    rec = run_match(cfg, progress=lambda s: None)[0]
+    assert (rec.result, rec.reason, rec.winner) == ("Void", "cycle", None)
+    assert rec.moves == len(opening) + 12  # the start of the cycle stands a third time after two rounds
+    assert "RE[Void]" in (tmp_path / "game-0000.sgf").read_text()
+    text = summary(cfg, {0: rec})
+    assert "a: 0 wins of 0" in text and "void, not counted: 1 (no result: a ko cycle)" in text

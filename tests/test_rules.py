@@ -12,7 +12,8 @@ import re
 import numpy as np
 import pytest
 
-from go_engine import PRESETS, Game, IllegalMove, handicap_vertices
+from go_engine import PRESETS, Game, IllegalMove, handicap_vertices, write_sgf
+from go_engine.game import NO_RESULT
 from go_engine.kernels import ZOBRIST
 from tests.reference import BLACK, WHITE, RefGo, color_letter
 
@@ -255,6 +256,39 @@ def test_triple_ko(rules):
         assert state(g) == before
         # white's other moves are not affected
         assert g.is_legal("E5") and g.is_legal("pass")
+
+
+@pytest.mark.parametrize("rules", SIMPLE_KO)
+def test_a_ko_cycle_ends_without_a_result_when_the_position_stands_the_third_time(rules):
+    g = Game.from_diagram(TRIPLE_KO, rules=rules)
+    seen = []
+    for _ in range(2):
+        for move in TRIPLE_KO_CYCLE:
+            g.play(move)
+            seen.append(g.cycled)
+    assert seen == [False] * 11 + [True]  # the start, black to play, stands for the third time
+    out = g.outcome()
+    assert (out.winner, out.reason, out.result(), out.score) == (None, NO_RESULT, "Void", None)
+    assert "RE[Void]" in write_sgf(g)
+    assert not g.is_over and g.is_legal("C1")  # the rules still allow the moves: a referee ends the game
+    g.undo()
+    assert not g.cycled and g.outcome() is None
+
+
+def test_a_pass_between_the_repetitions_starts_the_count_again():
+    g = Game.from_diagram(TRIPLE_KO)  # chinese: simple ko
+    for move in TRIPLE_KO_CYCLE:
+        g.play(move)
+    g.play("pass")
+    g.play("pass")
+    g.resume()  # the start, black to play, for the third time in all: once since the last pass
+    assert not g.cycled
+    for move in TRIPLE_KO_CYCLE:
+        g.play(move)
+    assert not g.cycled  # four times in all, twice since the passes
+    for move in TRIPLE_KO_CYCLE:
+        g.play(move)
+    assert g.cycled
 
 
 # two kos; white to move. After W C9, B C1, W pass, B B9, W B1 the board is the

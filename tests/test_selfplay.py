@@ -177,3 +177,16 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+def test_a_game_that_cycled_is_recorded_as_no_result():
+    from go_engine import Game
+    from go_engine.game import NO_RESULT
+    from selfplay.selfplay import settled_outcome
+    from tests.test_rules import TRIPLE_KO, TRIPLE_KO_CYCLE
+
+    g = Game.from_diagram(TRIPLE_KO)
+    for move in TRIPLE_KO_CYCLE * 2:
+        g.play(move)
+    outcome, owner = settled_outcome(g, seed=0)
+    assert (outcome.winner, outcome.reason, outcome.score, owner) == (None, NO_RESULT, None, None)

@@ -2,14 +2,16 @@
 
 MODE says how it fails at its second genmove: ``illegal`` (replays its first
 move's point), ``slow`` (sleeps 30 s), ``crash`` (exits), ``garbage`` (answers
-with a non-vertex); ``refuse`` answers every ``play`` with an error; any other
-MODE never fails. It plays the first empty point from A1 on.
+with a non-vertex); ``refuse`` answers every ``play`` with an error; ``cycle
+V1,V2,...`` plays those vertices in turn, round and round; any other MODE never
+fails. It plays the first empty point from A1 on.
 """
 
 import sys
 import time
 
 mode = sys.argv[1]
+script = sys.argv[2].split(",") if mode == "cycle" else []
 size, taken, genmoves = 19, set(), 0
 cols = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
 for line in sys.stdin:
@@ -44,6 +46,8 @@ for line in sys.stdin:
             answer = "Z0Z0"
         elif genmoves == 2 and mode == "illegal":
             answer = "A1"
+        elif script:
+            answer = script[(genmoves - 1) % len(script)]
         else:
             answer = next(f"{c}{r}" for r in range(1, size + 1) for c in cols[:size] if f"{c}{r}" not in taken)
             taken.add(answer)
