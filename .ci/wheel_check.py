@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NETWORK = "policy/networks/tengen-b6c32-v8.pt"  # policy/modelfile.py BUNDLED, as the wheel holds it
+NETWORK = "policy/networks/tengen-b6c32-v9.pt"  # policy/modelfile.py BUNDLED, as the wheel holds it
 PACKAGE_DATA = (NETWORK, "policy/networks/README.md")
 TORCH = "torch==2.13.0"  # the CPU build on this machine's disk (.ci/run)
 GTP_IN = "1 name\n2 boardsize 9\n3 genmove b\n4 quit\n"

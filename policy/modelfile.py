@@ -24,7 +24,7 @@ VERSION = 1
 
 # The network used when no model is named: package data of ``policy`` (pyproject.toml), so a
 # plain ``pip install`` ships it; its model card is networks/README.md.
-BUNDLED = Path(__file__).resolve().parent / "networks" / "tengen-b6c32-v8.pt"
+BUNDLED = Path(__file__).resolve().parent / "networks" / "tengen-b6c32-v9.pt"
 
 
 class ModelFileError(ValueError):

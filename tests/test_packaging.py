@@ -20,14 +20,14 @@ def _wheel_check(*args: str, timeout: float) -> subprocess.CompletedProcess:
 def test_the_wheel_holds_the_bundled_network():
     r = _wheel_check("--files-only", timeout=240)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "holds policy/networks/tengen-b6c32-v8.pt" in r.stdout
+    assert "holds policy/networks/tengen-b6c32-v9.pt" in r.stdout
 
 
 @pytest.mark.slow
 def test_tengen_gtp_from_a_fresh_install_plays_with_the_bundled_network():
     r = _wheel_check(timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "tengen gtp from the install" in r.stdout and "site-packages/policy/networks/tengen-b6c32-v8.pt" in r.stdout
+    assert "tengen gtp from the install" in r.stdout and "site-packages/policy/networks/tengen-b6c32-v9.pt" in r.stdout
 
 
 @pytest.mark.parametrize("command", ["gtp", "play"])
