@@ -211,6 +211,12 @@ class Game:
         return bool(self._resigned) or self._meta[K.M_PASSES] >= 2
 
     @property
+    def finished(self) -> bool:
+        """Whether play stops here: the game is over (``is_over``) or has ``cycled`` (no result). Unlike
+        ``is_over``, a cycled game still takes moves: the rules allow them, a referee ends the game."""
+        return self.is_over or self.cycled
+
+    @property
     def cycled(self) -> bool:
         """Whether the game has cycled: the position (stones and player to move) stands for the third time
         (``CYCLE_REPEATS``) with no pass or setup step since it first stood. Only simple ko lets a game do

@@ -64,7 +64,7 @@ def play_terminal(engine: GtpEngine, color: str = "B", stdin: TextIO | None = No
     out(f"Tengen: {game.size}x{game.size}, komi {game.komi:g}, {game.rules.name} rules. "
         f"You play {'Black' if you == 'B' else 'White'}.\n{HELP}\n")
     last: str | None = None
-    while not game.is_over and not game.cycled:
+    while not game.finished:
         if game.to_play != you:
             mv = engine.cmd_genmove(them)
             if mv == "resign":

@@ -105,7 +105,7 @@ def play_match(evaluators: tuple, names: tuple[str, str], cfg: ArenaConfig, game
             move = player.choose()
             for p in s.players.values():
                 p.play(move)
-            if s.game.is_over or s.game.cycled or len(s.game.moves) >= max_moves:
+            if s.game.finished or len(s.game.moves) >= max_moves:
                 finished.append(s)
         for s in finished:
             slots.remove(s)

@@ -157,7 +157,7 @@ def play_games(evaluator, cfg: SelfPlayConfig, games: int, out: str | Path, pref
             s.moves.append((1 if color == "B" else 2, move_index(parse_vertex(move, size), size)))
             sr.set_root_noise(None)  # the next search's kind decides its noise
             p.play(move)
-            if g.is_over or g.cycled or len(g.moves) >= max_moves:
+            if g.finished or len(g.moves) >= max_moves:
                 finished.append(s)
         for s in finished:
             slots.remove(s)

@@ -83,7 +83,7 @@ def write_sgf(game: Game, *, result: str | Outcome | Result | None = None, black
     ha = game.handicap if handicap is None else handicap
     if ha:
         root["HA"] = f"[{int(ha)}]"
-    if result is None and (game.is_over or game.cycled):
+    if result is None and game.finished:
         result = game.outcome()
     if isinstance(result, Outcome):
         result = result.result()
