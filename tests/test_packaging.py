@@ -11,6 +11,7 @@ from policy import modelfile
 from tengen_cli import main
 
 CHECK = Path(__file__).resolve().parents[1] / ".ci" / "wheel_check.py"
+NETWORK = f"policy/networks/{modelfile.BUNDLED.name}"  # as the wheel holds it
 
 
 def _wheel_check(*args: str, timeout: float) -> subprocess.CompletedProcess:
@@ -20,14 +21,14 @@ def _wheel_check(*args: str, timeout: float) -> subprocess.CompletedProcess:
 def test_the_wheel_holds_the_bundled_network():
     r = _wheel_check("--files-only", timeout=240)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "holds policy/networks/tengen-b6c32-v9.pt" in r.stdout
+    assert f"holds {NETWORK}" in r.stdout
 
 
 @pytest.mark.slow
 def test_tengen_gtp_from_a_fresh_install_plays_with_the_bundled_network():
     r = _wheel_check(timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "tengen gtp from the install" in r.stdout and "site-packages/policy/networks/tengen-b6c32-v9.pt" in r.stdout
+    assert "tengen gtp from the install" in r.stdout and f"site-packages/{NETWORK}" in r.stdout
 
 
 @pytest.mark.parametrize("command", ["gtp", "play"])
