@@ -9,7 +9,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from go_engine import __version__
@@ -80,11 +80,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from policy.modelfile import load_model
     from policy.train import TrainConfig, Trainer, TrainingError
 
-    if args.init:  # the architecture is the starting model's
+    if args.init:  # the architecture is the starting model's, perhaps deepened
         net = load_model(args.init)[1].config
-        if (args.blocks or net.blocks, args.channels or net.channels) != (net.blocks, net.channels):
+        if args.channels not in (None, net.channels) or (args.blocks or net.blocks) < net.blocks:
             raise ValueError(f"--init {args.init} has {net.blocks} blocks x {net.channels} channels: "
-                             "leave --blocks/--channels out or give the same")
+                             "--channels must be the same, --blocks the same or more")
+        net = replace(net, blocks=args.blocks or net.blocks)
     else:
         net = NetConfig(**{k: v for k, v in (("blocks", args.blocks), ("channels", args.channels)) if v is not None})
     cfg = TrainConfig(train=args.train, val=args.val or [], out=args.out, steps=args.steps,
@@ -684,7 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--value-weight", type=_real(0.0), default=tc["value_weight"], help="weight of the value loss")
     p.add_argument("--score-weight", type=_real(0.0), default=tc["score_weight"], help="weight of the score loss")
     p.add_argument("--blocks", type=_whole(1), default=None,
-                   help=f"residual blocks (default: {net.blocks}, or --init's)")
+                   help=f"residual blocks (default: {net.blocks}, or --init's; more than --init's adds blocks that start as identities)")
     p.add_argument("--channels", type=_whole(1), default=None,
                    help=f"channels (default: {net.channels}, or --init's)")
     p.add_argument("--eval-every", type=_whole(1), default=tc["eval_every"], help="steps between validations")

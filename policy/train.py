@@ -249,17 +249,31 @@ class Trainer:
 
     def _warm_start(self, path: str) -> None:
         """Start from the weights of model file ``path``: the same architecture, inputs of the same or
-        an earlier feature version (the first convolution's weights for the new planes start at zero,
-        so the network computes at first exactly what it computed before)."""
+        an earlier feature version (the first convolution's weights for the new planes start at zero),
+        and the same or more residual blocks (blocks past the model's are added after its own, each an
+        identity: its last convolution starts at zero), so the network computes at first exactly what
+        it computed before."""
         start, info = load_model(path)
-        if replace(info.config, in_planes=self.cfg.net.in_planes) != self.cfg.net or info.config.in_planes > self.cfg.net.in_planes:
-            raise ValueError(f"--init {path}: its architecture {info.config} differs from {self.cfg.net}")
+        old, net = info.config, self.cfg.net
+        if (replace(old, in_planes=net.in_planes, blocks=net.blocks) != net or old.in_planes > net.in_planes
+                or old.blocks > net.blocks):
+            raise ValueError(f"--init {path}: its architecture {old} differs from {net} "
+                             "(only more input planes or more blocks can be added)")
         state = start.state_dict()
         w = state["conv_in.weight"]
-        if w.shape[1] < self.cfg.net.in_planes:
-            grown = torch.zeros(w.shape[0], self.cfg.net.in_planes, *w.shape[2:], dtype=w.dtype)
+        if w.shape[1] < net.in_planes:
+            grown = torch.zeros(w.shape[0], net.in_planes, *w.shape[2:], dtype=w.dtype)
             grown[:, :w.shape[1]] = w
             state["conv_in.weight"] = grown
+        fresh = self.model.state_dict()
+        for i in range(old.blocks, net.blocks):  # the block-kind pattern is by index: old blocks keep theirs
+            prefix = f"blocks.{i}."
+            for k, v in fresh.items():
+                if k.startswith(prefix):
+                    state[k] = v
+            state[prefix + "conv2.weight"] = torch.zeros_like(fresh[prefix + "conv2.weight"])
+            for stat in ("running_mean", "running_var"):  # it reads the trunk that the final normalisation reads
+                state[prefix + "bn1." + stat] = state["bn_out." + stat].clone()
         self.model.load_state_dict(state)
 
     # ------------------------------------------------------------ checkpoints

@@ -1,5 +1,5 @@
 """Training runs: refusal of an existing run, safe checkpoints, metrics on resume, a non-finite loss,
-a time budget, warm start from an earlier feature version, loader workers, bf16 autocast on the CPU, and
+a time budget, warm start from an earlier feature version or into a deeper network, loader workers, bf16 autocast on the CPU, and
 data of several board sizes mixed by share."""
 
 import json
@@ -122,6 +122,39 @@ def test_warm_start_from_an_earlier_feature_version_keeps_the_function(tmp_path)
     t.run()
     model, info = load_model(tmp_path / "run" / "model.pt")
     assert info.feature_version == 2 and info.config.in_planes == FEATURE_PLANES[2]
+
+
+def test_warm_start_into_more_blocks_keeps_the_function_and_trains_the_new_ones(tmp_path):
+    small = NetConfig(blocks=2, channels=8, gpool_channels=4, head_channels=4, value_hidden=8, gpool_every=2)
+    torch.manual_seed(5)
+    old = GoNet(small).eval()
+    for m in old.modules():  # statistics unlike the defaults, as a trained network has
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    save_model(tmp_path / "small.pt", old, ModelInfo(small))
+    deep = NetConfig(blocks=5, channels=8, gpool_channels=4, head_channels=4, value_hidden=8, gpool_every=2)
+    t = Trainer(_cfg(tmp_path, init=str(tmp_path / "small.pt"), net=deep, steps=6))
+    assert [b.gpool for b in t.model.blocks] == [0, 4, 0, 4, 0]
+    planes = (torch.rand(3, FEATURE_PLANES[2], 9, 9) < 0.3).float()
+    planes[:, 23] = 1
+    globs = torch.rand(3, 6)
+    t.model.eval()
+    new, ref = t.model(planes, globs), old(planes, globs)
+    for k in ("policy", "value", "score", "ownership"):
+        assert torch.allclose(new[k], ref[k], atol=1e-5), k
+    t.run()
+    grown, info = load_model(tmp_path / "run" / "model.pt")
+    assert info.config.blocks == 5
+    for b in grown.blocks[2:]:
+        assert b.conv2.weight.abs().sum() > 0  # the new blocks learn
+    d = str(tmp_path / "d")
+    for extra in (["--blocks", "1"], ["--channels", "16"]):
+        assert tengen_cli.main(["train", d, "--out", str(tmp_path / "r2"), "--init", str(tmp_path / "small.pt"),
+                                "--steps", "1", "--device", "cpu", *extra]) == 2
+    assert tengen_cli.main(["train", d, "--out", str(tmp_path / "r3"), "--init", str(tmp_path / "small.pt"),
+                            "--steps", "1", "--batch-size", "8", "--blocks", "3", "--device", "cpu"]) == 0
+    assert load_model(tmp_path / "r3" / "model.pt")[1].config.blocks == 3
 
 
 def test_training_with_loader_workers(tmp_path):
