@@ -7,7 +7,7 @@ count. Every timing starts from a fresh engine state (``clear_board`` and the
 moves replayed), so no search tree is reused. Prints one JSON line per visit
 count: median, min and max seconds over the positions.
 
-    python bench/genmove.py [--visits 1 100 800] [--size 19] [--model FILE] [--sgf DIR] [--device cuda]
+    python bench/genmove.py [--visits 1 100 800] [--size 19] [--model FILE] [--sgf DIR] [--device cuda] [--threads 1]
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def main() -> None:
     ap.add_argument("--visits", type=int, nargs="+", default=[1, 100, 800])
     position_options(ap, 5)
     ap.add_argument("--device", default="cpu", help="the network's device: cpu, cuda")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="the engine's --threads (1, as in matches, picks OpenVINO where installed); default: torch's")
     args = ap.parse_args()
     os.chdir(ROOT)
     games = positions(args.sgf, args.size, args.positions, args.seed)
@@ -68,7 +70,8 @@ def main() -> None:
                       "device": args.device, "load": os.getloadavg()[0], "date": time.strftime("%Y-%m-%d")}), flush=True)
     for visits in args.visits:
         cmd = [sys.executable, "-m", "tengen_cli", "gtp", "--size", str(args.size), "--visits", str(visits),
-               "--resign-threshold", "0", "--device", args.device] + (["--model", args.model] if args.model else [])
+               "--resign-threshold", "0", "--device", args.device] + (["--model", args.model] if args.model else []) \
+            + (["--threads", str(args.threads)] if args.threads else [])
         times = []
         with GtpClient(cmd) as eng:
             eng.send("genmove b", timeout=600)  # warm-up: compilation, first network call
