@@ -80,12 +80,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from policy.modelfile import load_model
     from policy.train import TrainConfig, Trainer, TrainingError
 
-    if args.init:  # the architecture is the starting model's, perhaps deepened
+    if args.init:  # the starting model's architecture, perhaps deepened (the Trainer refuses what cannot start from it)
         net = load_model(args.init)[1].config
-        if args.channels not in (None, net.channels) or (args.blocks or net.blocks) < net.blocks:
-            raise ValueError(f"--init {args.init} has {net.blocks} blocks x {net.channels} channels: "
-                             "--channels must be the same, --blocks the same or more")
-        net = replace(net, blocks=args.blocks or net.blocks)
+        net = replace(net, blocks=args.blocks or net.blocks, channels=args.channels or net.channels)
     else:
         net = NetConfig(**{k: v for k, v in (("blocks", args.blocks), ("channels", args.channels)) if v is not None})
     cfg = TrainConfig(train=args.train, val=args.val or [], out=args.out, steps=args.steps,

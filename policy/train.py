@@ -195,6 +195,7 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, resume: bool = False, force: bool = False) -> None:
         self.cfg = cfg
+        start = self._init_weights(cfg.init) if cfg.init and not resume else None  # refused before files change
         self.out = Path(cfg.out)
         self.groups: list[DataGroup] = data_groups(cfg.train, cfg.source_shares)
         self.weights = group_weights(self.groups, cfg.size_shares, cfg.source_shares)
@@ -221,8 +222,8 @@ class Trainer:
             torch.backends.cudnn.allow_tf32 = True
             torch.backends.cudnn.benchmark = True
         self.model = GoNet(cfg.net)
-        if cfg.init and not resume:
-            self._warm_start(cfg.init)
+        if start is not None:
+            self._warm_start(*start)
         self.model = self.model.to(self.device).to(memory_format=torch.channels_last)
         if cfg.optimizer == "adamw":
             self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -247,19 +248,23 @@ class Trainer:
             except Exception as e:  # torch.compile is optional: fall back to eager
                 print(f"torch.compile unavailable, training eagerly: {e}")
 
-    def _warm_start(self, path: str) -> None:
-        """Start from the weights of model file ``path``: the same architecture, inputs of the same or
-        an earlier feature version (the first convolution's weights for the new planes start at zero),
-        and the same or more residual blocks (blocks past the model's are added after its own, each an
-        identity: its last convolution starts at zero), so the network computes at first exactly what
-        it computed before."""
+    def _init_weights(self, path: str) -> tuple[dict[str, torch.Tensor], NetConfig]:
+        """The weights of model file ``path`` and its architecture, which must be ours but for more input
+        planes (an earlier feature version) or more residual blocks."""
         start, info = load_model(path)
         old, net = info.config, self.cfg.net
         if (replace(old, in_planes=net.in_planes, blocks=net.blocks) != net or old.in_planes > net.in_planes
                 or old.blocks > net.blocks):
             raise ValueError(f"--init {path}: its architecture {old} differs from {net} "
                              "(only more input planes or more blocks can be added)")
-        state = start.state_dict()
+        return start.state_dict(), old
+
+    def _warm_start(self, state: dict[str, torch.Tensor], old: NetConfig) -> None:
+        """Start from ``state``, the weights of a network of architecture ``old``: the first convolution's
+        weights for new input planes start at zero, and blocks past ``old``'s are added after its own, each an
+        identity (its last convolution starts at zero), so the network computes at first exactly what it
+        computed before."""
+        net = self.cfg.net
         w = state["conv_in.weight"]
         if w.shape[1] < net.in_planes:
             grown = torch.zeros(w.shape[0], net.in_planes, *w.shape[2:], dtype=w.dtype)
