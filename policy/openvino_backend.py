@@ -37,6 +37,7 @@ at 1, 1.85x at 8. With 2 threads it lost (0.66-0.95x), hence
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections import OrderedDict
@@ -63,6 +64,18 @@ def no_telemetry() -> None:
         sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]
 
 
+@functools.cache
+def shared_core():
+    """The process's one ``openvino.Core``, kept until exit. Each Core's CPU plugin installs an alternate
+    signal stack for the thread that creates it and, when freed, puts back the one it found: with two
+    Cores freed out of order the thread is left with a freed stack, and the next signal handled on it
+    (SIGCHLD from a DataLoader worker, in torch's handler) kills the process with SIGSEGV."""
+    no_telemetry()
+    import openvino as ov
+
+    return ov.Core()
+
+
 def chunks(n: int) -> list[int]:
     """The compiled batch sizes a batch of ``n`` runs as, largest first (their sum is ``n``)."""
     out = [CHUNKS[0]] * (n // CHUNKS[0])
@@ -79,12 +92,11 @@ class OpenVinoNet:
     MAX_COMPILED = 16
 
     def __init__(self, model: GoNet, threads: int = 1, precision: str = "float32") -> None:
-        no_telemetry()
-        import openvino as ov
-
         if precision not in ("auto", *PRECISION_HINTS):
             raise ValueError(f"precision must be one of auto, {', '.join(PRECISION_HINTS)}, got {precision!r}")
-        self._core = ov.Core()
+        self._core = shared_core()
+        import openvino as ov
+
         if precision == "auto":  # bf16 where the CPU computes in it natively (AMX, AVX-512 BF16), as OpenVINO picks
             precision = "bf16" if "BF16" in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "float32"
         self.precision = precision

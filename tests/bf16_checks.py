@@ -64,7 +64,9 @@ def test_auto_precision_is_bf16_on_openvino_where_the_cpu_has_it_else_float32(th
     pytest.importorskip("openvino")
     import openvino as ov
 
-    native = "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    from policy.openvino_backend import shared_core
+
+    native = "BF16" in shared_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     ev = NetworkEvaluator(model, backend="openvino", precision="auto")
     assert (ev.precision, ev._openvino.hint) == (("bf16", "bf16") if native else ("float32", "f32"))
     monkeypatch.setattr(ov.Core, "get_property", lambda self, device, name: ["FP32", "INT8"])

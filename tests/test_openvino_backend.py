@@ -233,3 +233,36 @@ def test_bf16_checks_pass_in_a_process_of_their_own():
     counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (passed|failed|skipped|errors?)", tail.splitlines()[-1]))
     want = 5 if importlib.util.find_spec("openvino") else 3
     assert counts.get("passed") == want and set(counts) == {"passed"} | ({"skipped"} if want == 3 else set()), tail
+
+
+def test_networks_freed_in_any_order_leave_signals_safe():
+    """Four networks compiled and freed out of order, then DataLoader workers (their SIGCHLD runs torch's
+    handler on the thread's alternate signal stack): with a Core per network the CPU plugin left a freed
+    stack installed and the process died of SIGSEGV; one shared Core leaves it alive."""
+    pytest.importorskip("openvino")
+    code = """
+import gc, torch
+from policy.openvino_backend import OpenVinoNet, shared_core
+from tests.test_inference import random_bn_model
+from tests.test_openvino_backend import small, _inputs
+
+def compiled(seed):
+    model = random_bn_model(small(2), seed=seed)
+    net = OpenVinoNet(model, threads=1)
+    for n in (1, 8):
+        net(*_inputs(n, 9, model.cfg.in_planes, seed))
+    return net
+
+nets = [compiled(seed) for seed in range(4)]
+assert all(net._core is shared_core() for net in nets)
+for i in (0, 2, 1, 3):
+    nets[i] = None
+    gc.collect()
+for _ in range(5):
+    for _ in torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(8)), batch_size=4, num_workers=2):
+        pass
+print("alive")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).parent.parent)
+    assert (run.returncode, run.stdout.split()) == (0, ["alive"]), run.stderr[-2000:]
