@@ -23,7 +23,9 @@ also prints it as a table for docs/benchmarks.md.
     python bench/backend_genmove.py [--backends torch openvino openvino:bf16] [--threads 1] [--visits 200]
                                     [--seconds 1] [--positions 20] [--model FILE] [--markdown]
 
-A backend written ``NAME:bf16`` runs with ``--precision bf16``.
+A backend written ``NAME:bf16`` runs with ``--precision bf16``, one written ``NAME@T`` (or
+``NAME:bf16@T``) on ``T`` threads instead of ``--threads``: ``--backends torch@2 openvino@1`` sets
+the default engine on two cores against OpenVINO on one.
 """
 
 from __future__ import annotations
@@ -48,14 +50,21 @@ from go_engine.gtp_client import GtpClient  # noqa: E402
 LOG_LINE = re.compile(r"genmove [BW]: (\S+) winrate \S+ visits (\d+) in")
 
 
+def threads_of(backend: str, args) -> int:
+    """The thread count of a backend written ``NAME[:PRECISION][@THREADS]``: its own, else ``--threads``."""
+    return int(backend.partition("@")[2] or args.threads)
+
+
 class Engine:
     """A ``tengen gtp`` process on one backend, its log in a file read after each genmove."""
 
     def __init__(self, backend: str, args, visits: int, log_dir: str) -> None:
         self.backend = backend
-        name, _, precision = backend.partition(":")
-        self.log = open(Path(log_dir) / f"{name}-{precision or 'float32'}-{visits}.log", "w+", encoding="utf-8")
-        cmd = [sys.executable, "-m", "tengen_cli", "gtp", "--size", str(args.size), "--threads", str(args.threads),
+        name, _, precision = backend.partition("@")[0].partition(":")
+        threads = str(threads_of(backend, args))
+        self.log = open(Path(log_dir) / f"{name}-{precision or 'float32'}-{threads}-{visits}.log", "w+",
+                        encoding="utf-8")
+        cmd = [sys.executable, "-m", "tengen_cli", "gtp", "--size", str(args.size), "--threads", threads,
                "--backend", name, "--precision", precision or "float32", "--resign-threshold", "0",
                "--visits", str(visits)]
         self.client = GtpClient(cmd + (["--model", args.model] if args.model else []), stderr=self.log)
@@ -133,7 +142,8 @@ def main() -> None:
 
 def summarize(rows: list[dict], args) -> dict:
     first = args.backends[0]
-    out = {"summary": True, "positions": len(rows), "visits": args.visits, "threads": args.threads,
+    out = {"summary": True, "positions": len(rows), "visits": args.visits,
+           "threads": {b: threads_of(b, args) for b in args.backends},
            "agree": round(sum(len(set(r["move"].values())) == 1 for r in rows) / len(rows), 3),
            "median_s": {}, "time_ratio": {}, "timed_seconds": args.seconds, "median_timed_visits": {},
            "visits_ratio": {}, "load_avg_1m": round(os.getloadavg()[0], 2)}
@@ -161,7 +171,7 @@ def markdown(s: dict, args) -> str:
             cells += [f"{s['median_timed_visits'][b]:g}", "1" if b == first else f"{s['visits_ratio'][b]:.2f}x"]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"{s['positions']} positions, {args.size}x{args.size}, {s['threads']} thread(s); the same move at "
+    lines.append(f"{s['positions']} positions, {args.size}x{args.size}, threads {s['threads']}; the same move at "
                  f"{s['visits']} visits in {s['agree']:.0%} of them.")
     return "\n".join(lines)
 

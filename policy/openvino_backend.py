@@ -28,11 +28,13 @@ them, as OpenVINO's own default), the latency hint (one stream), ``threads`` inf
 pinning of threads to cores (a machine shared with an opponent engine or other
 programs; pinning measured no faster alone).
 
-Measured with ``bench/onnx_infer.py`` on an Intel Xeon (AVX-512) under load,
-one thread, the bundled 6x32 network, positions/s against the prepared PyTorch
-model: 19x19 2.1x at batch 1, 1.46x at 8, 1.41x at 16, 1.21x at 64; 9x9 3.3x
-at 1, 1.85x at 8. With 2 threads it lost (0.66-0.95x), hence
-``selfplay.evaluators.choose_backend``'s ``auto``: OpenVINO only on one thread.
+Measured with ``bench/onnx_infer.py``, the bundled network, positions/s against the prepared
+PyTorch model at batch 1, 8, 16, 64 on 19x19: on an idle AMD EPYC (AVX-512) with two threads
+3.85x, 2.01x, 1.81x, 1.44x, with one 2.19x, 1.27x, 1.21x, 1.10x; in ``tengen gtp``
+(``bench/backend_genmove.py``) 1.80x the speed at 400 visits on two threads, 1.46x with both cores
+busy with other work. Hence ``selfplay.evaluators.choose_backend``'s ``auto``: OpenVINO on the
+CPU at any thread count. (An earlier run on a loaded Intel Xeon had two threads losing, 0.66-0.95x;
+on one thread it won there too, 1.2x-2.1x.)
 """
 
 from __future__ import annotations

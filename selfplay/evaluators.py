@@ -90,8 +90,8 @@ PRECISIONS = ("auto", "float32", "bf16")  # the number type ``NetworkEvaluator``
 
 def choose_backend(backend: str, device: str = "cpu") -> str:
     """``"torch"`` or ``"openvino"`` for ``backend`` (one of ``BACKENDS``) on ``device``. ``"auto"``
-    is OpenVINO where it is installed, the device is the CPU and torch runs on one thread (where
-    it measured faster: policy/openvino_backend.py), else PyTorch."""
+    is OpenVINO where it is installed and the device is the CPU (faster there at every thread count
+    measured: policy/openvino_backend.py), else PyTorch."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     cpu = str(device) == "cpu"
@@ -100,10 +100,7 @@ def choose_backend(backend: str, device: str = "cpu") -> str:
     if backend == "auto":
         import importlib.util
 
-        import torch
-
-        one_thread = torch.get_num_threads() == 1
-        return "openvino" if cpu and one_thread and importlib.util.find_spec("openvino") else "torch"
+        return "openvino" if cpu and importlib.util.find_spec("openvino") else "torch"
     return backend
 
 
