@@ -388,7 +388,7 @@ def _backend_option(p: argparse.ArgumentParser, default: str) -> None:
                         "CPU (1.8x PyTorch's speed on two threads, 1.1x-1.5x on one)")
     p.add_argument("--precision", choices=PRECISIONS, default=EngineOptions.precision,
                    help="the network's number type: bf16 gives 1.7x-2.8x the visits a second on OpenVINO, its "
-                        "outputs within about 0.02 of float32's, and beat float32 in 58%% of 80 games at 1 s/move "
+                        "outputs within about 0.02 of float32's, and beat float32 in 57%% of 113 games at 1 s/move "
                         "(not yet significant); auto: bf16 on OpenVINO where the CPU has it, else float32 "
                         "(docs/benchmarks.md)")
 
