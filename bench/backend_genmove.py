@@ -38,6 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +51,20 @@ from go_engine.gtp_client import GtpClient  # noqa: E402
 LOG_LINE = re.compile(r"genmove [BW]: (\S+) winrate \S+ visits (\d+) in")
 
 
-def threads_of(backend: str, args) -> int:
-    """The thread count of a backend written ``NAME[:PRECISION][@THREADS]``: its own, else ``--threads``."""
-    return int(backend.partition("@")[2] or args.threads)
+@dataclass(frozen=True)
+class BackendSpec:
+    """A backend as written on the command line, ``NAME[:PRECISION][@THREADS]``."""
+
+    name: str
+    precision: str
+    threads: int
+
+    @classmethod
+    def parse(cls, spec: str, default_threads: int) -> BackendSpec:
+        """Read ``spec``; no precision is float32, no thread count is ``default_threads`` (``--threads``)."""
+        head, _, threads = spec.partition("@")
+        name, _, precision = head.partition(":")
+        return cls(name, precision or "float32", int(threads or default_threads))
 
 
 class Engine:
@@ -60,12 +72,11 @@ class Engine:
 
     def __init__(self, backend: str, args, visits: int, log_dir: str) -> None:
         self.backend = backend
-        name, _, precision = backend.partition("@")[0].partition(":")
-        threads = str(threads_of(backend, args))
-        self.log = open(Path(log_dir) / f"{name}-{precision or 'float32'}-{threads}-{visits}.log", "w+",
+        spec = BackendSpec.parse(backend, args.threads)
+        self.log = open(Path(log_dir) / f"{spec.name}-{spec.precision}-{spec.threads}-{visits}.log", "w+",
                         encoding="utf-8")
-        cmd = [sys.executable, "-m", "tengen_cli", "gtp", "--size", str(args.size), "--threads", threads,
-               "--backend", name, "--precision", precision or "float32", "--resign-threshold", "0",
+        cmd = [sys.executable, "-m", "tengen_cli", "gtp", "--size", str(args.size), "--threads", str(spec.threads),
+               "--backend", spec.name, "--precision", spec.precision, "--resign-threshold", "0",
                "--visits", str(visits)]
         self.client = GtpClient(cmd + (["--model", args.model] if args.model else []), stderr=self.log)
 
@@ -143,7 +154,7 @@ def main() -> None:
 def summarize(rows: list[dict], args) -> dict:
     first = args.backends[0]
     out = {"summary": True, "positions": len(rows), "visits": args.visits,
-           "threads": {b: threads_of(b, args) for b in args.backends},
+           "threads": {b: BackendSpec.parse(b, args.threads).threads for b in args.backends},
            "agree": round(sum(len(set(r["move"].values())) == 1 for r in rows) / len(rows), 3),
            "median_s": {}, "time_ratio": {}, "timed_seconds": args.seconds, "median_timed_visits": {},
            "visits_ratio": {}, "load_avg_1m": round(os.getloadavg()[0], 2)}
