@@ -389,7 +389,7 @@ def _backend_option(p: argparse.ArgumentParser, default: str) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default=EngineOptions.precision,
                    help="the network's number type: bf16 gives 1.7x-2.8x the visits a second on OpenVINO but is "
                         "weaker per visit (40%% of 100 games against float32 at 400 visits each); on a clock it beat "
-                        "float32 in 57%% of 113 games at 1 s/move (not yet significant); auto: bf16 on OpenVINO where "
+                        "float32 in 57%% of 130 games at 1 s/move (not yet significant); auto: bf16 on OpenVINO where "
                         "the CPU has it, else float32 (docs/benchmarks.md)")
 
 

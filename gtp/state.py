@@ -48,7 +48,7 @@ class EngineOptions:
     backend: str = "auto"  # where the network runs: selfplay.evaluators.BACKENDS
     # the network's number type (selfplay.evaluators.PRECISIONS): float32; bf16 (auto: where the CPU computes in
     # it natively, on OpenVINO) gives 1.7x-2.8x the visits at 1 s/move but is weaker per visit (40% [31%, 50%] of
-    # 100 games against float32 at 400 visits each); at 1 s/move it scored 57% [48%, 66%] over 113 games, not yet
+    # 100 games against float32 at 400 visits each); at 1 s/move it scored 57% [49%, 66%] over 130 games, not yet
     # significant (docs/benchmarks.md, "v9 in bf16 against v9"); a crash seen in a test process that ran bf16 on
     # AMX may be the signal-stack fault that policy.openvino_backend.shared_core ends (not checked on AMX)
     precision: str = "float32"
