@@ -46,11 +46,10 @@ class EngineOptions:
     resign_threshold: float = 0.1  # win rate; 0 never resigns
     playouts: int = 4  # random playouts per leaf, without a network
     backend: str = "auto"  # where the network runs: selfplay.evaluators.BACKENDS
-    # the network's number type (selfplay.evaluators.PRECISIONS): float32; bf16 (auto: where the CPU computes in
-    # it natively, on OpenVINO) gives 1.7x-2.8x the visits at 1 s/move but is weaker per visit (40% [31%, 50%] of
-    # 100 games against float32 at 400 visits each); at 1 s/move it scored 57% [49%, 66%] over 130 games, not yet
-    # significant (docs/benchmarks.md, "v9 in bf16 against v9"); a crash seen in a test process that ran bf16 on
-    # AMX may be the signal-stack fault that policy.openvino_backend.shared_core ends (not checked on AMX)
+    # the network's number type (selfplay.evaluators.PRECISIONS): float32, because bf16 is weaker per visit and
+    # its gain on a clock is not proven (figures: the --precision help and docs/benchmarks.md, "v9 in bf16 against
+    # v9"); a crash seen in a test process that ran bf16 on AMX may be the signal-stack fault that
+    # policy.openvino_backend.shared_core ends (not checked on AMX)
     precision: str = "float32"
     size: int = 19
     komi: float = 7.5
